@@ -1,0 +1,40 @@
+"""People who sign in: producers, extension staff (with an area) and admins."""
+
+from __future__ import annotations
+
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from ocop.producers.tables import Producer
+
+
+class User(Table, tablename="app_user"):
+    """``role`` is producer | staff | admin. A producer user belongs to one Producer.
+
+    Staff have an area: a province code, optionally narrowed to a list of commune codes
+    (``area_commune_codes`` as a JSON list); empty list = the whole province.
+    """
+
+    username = Varchar(length=120, unique=True)
+    password_hash = Varchar(length=255)
+    role = Varchar(length=16, default="producer", index=True)
+    display_name = Varchar(length=200, default="")
+    producer = ForeignKey(Producer, null=True, default=None, index=True)
+    area_province_code = Integer(null=True, default=None)
+    area_commune_codes = JSON(default=[])
+    locale = Varchar(length=8, default="vi")
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class ApiToken(Table, tablename="api_token"):
+    """Personal API tokens for staff scripts; only a hash of the token is stored."""
+
+    user = ForeignKey(User, index=True)
+    name = Varchar(length=120)
+    token_hash = Varchar(length=128, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,97 @@
+"""The Litestar application factory: the one place where the service is assembled.
+
+Everything bound to an event loop (database pool, Redis/arq pool, the embedded worker) is created
+in the lifespan, never at import time: Litestar 2's test client runs the app on another loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from litestar import Litestar, Response
+from litestar.config.compression import CompressionConfig
+from litestar.exceptions import HTTPException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from ocop import db
+from ocop.jobs.embedded import EmbeddedRedis, start_embedded_redis
+from ocop.jobs.queue import open_queue
+from ocop.jobs.worker import InProcessWorker, build_worker
+from ocop.settings import Settings, get_settings
+from ocop.web.errors import ErrorResponse, error_handler
+from ocop.web.health import healthz, readyz
+from ocop.web.home import home
+from ocop.web.logs import RequestIdMiddleware, access_log_hook, configure_logging, log
+from ocop.web.security_headers import security_headers_hook
+
+WEB_DIR = Path(__file__).parent / "web"
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Litestar:
+    """Build the app. ``run_worker`` defaults to True in embedded mode (no OCOP_REDIS_URL): the
+    arq worker then runs inside this process; with a Redis URL, ``ocop worker`` processes do."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    in_process_worker = settings.embedded_redis if run_worker is None else run_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+        await db.prepare(engine)
+        embedded: EmbeddedRedis | None = None
+        redis_url = settings.redis_url
+        if not redis_url:
+            embedded = start_embedded_redis(settings.var_dir)
+            redis_url = embedded.url
+        queue = await open_queue(redis_url)
+        worker: InProcessWorker | None = None
+        if in_process_worker:
+            worker = InProcessWorker(build_worker(settings, redis_url, handle_signals=False,
+                                                  ctx={"engine": engine, "queue": queue}))
+            worker.start()
+        app.state.update(settings=settings, engine=engine, queue=queue, redis_url=redis_url)
+        log.info("started", embedded_redis=embedded is not None, worker=worker is not None,
+                 database="sqlite" if settings.is_sqlite else "postgresql")
+        try:
+            yield
+        finally:
+            if worker:
+                await worker.stop()
+            await queue.close()
+            if embedded:
+                embedded.stop()
+            await db.close(engine)
+            log.info("stopped")
+
+    return Litestar(
+        route_handlers=[
+            home,
+            healthz,
+            readyz,
+            PrometheusController,
+            create_static_files_router(path="/static", directories=[WEB_DIR / "static"], include_in_schema=False),
+        ],
+        lifespan=[lifespan],
+        middleware=[RequestIdMiddleware,
+                    PrometheusConfig(app_name="ocop", prefix="ocop", group_path=True).middleware],
+        before_send=[access_log_hook, security_headers_hook(hsts=settings.secure_cookies)],
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        exception_handlers={HTTPException: error_handler, Exception: error_handler},
+        openapi_config=OpenAPIConfig(
+            title="ocop API",
+            version="1",
+            description="OCOP products onto Vietnamese marketplaces. Errors share one shape: ErrorResponse.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        signature_types=[ErrorResponse, Response],
+        debug=False,
+    )

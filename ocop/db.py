@@ -1,0 +1,89 @@
+"""Database engines for SQLite (embedded default) and PostgreSQL (production).
+
+Piccolo finds a table's engine once and caches it on the table; :func:`use_database` rebinds every
+table (and piccolo's own conf module) so one process can switch databases cleanly, which the test
+suite does to run the same tests on both engines.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+# Piccolo's migration commands locate their engine through this module; set it before piccolo
+# reads it. This is piccolo's own variable, not one of ours.
+os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(unquote(url.removeprefix("sqlite:///")))
+
+
+def engine_from_url(url: str) -> Engine:
+    """Build (but do not connect) the engine for ``sqlite:///…`` or ``postgresql://…``."""
+    if url.startswith("sqlite:///"):
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    if url.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(url)
+        if not parts.path.strip("/"):
+            raise ValueError("PostgreSQL URL needs a database name")
+        return PostgresEngine(config={"dsn": url}, log_queries=False)
+    raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
+
+
+def tables() -> list[type]:
+    from ocop.piccolo_app import TABLES
+
+    return list(TABLES)
+
+
+def use_database(engine: Engine) -> Engine:
+    """Bind every table, and piccolo's conf, to ``engine``."""
+    import ocop.piccolo_conf as conf
+
+    conf.DB = engine
+    for table in tables():
+        table._meta.db = engine
+    from piccolo.apps.migrations.tables import Migration
+
+    Migration._meta.db = engine
+    return engine
+
+
+async def prepare(engine: Engine) -> None:
+    """Per-process start-up: WAL for SQLite (persisted in the file, set once outside any
+    transaction, see piccolo#687), a connection pool for PostgreSQL."""
+    if isinstance(engine, SQLiteEngine):
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    elif isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
+async def close(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def migrate(engine: Engine) -> None:
+    """Bring the database to the current schema. Running it twice changes nothing."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    use_database(engine)
+    if isinstance(engine, SQLiteEngine):
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not response.success:
+        raise RuntimeError(f"migration failed: {response.message}")
+
+
+async def ping(engine: Engine) -> None:
+    await engine.run_ddl("SELECT 1")

@@ -1,0 +1,78 @@
+"""Job functions register themselves here; the worker (embedded or ``ocop worker``) runs exactly
+the registered set, so the same functions run in both modes.
+
+arq retries only on ``arq.Retry`` (and shutdown): a job that should retry must raise it, any other
+exception fails the job for good. Jobs must be idempotent: arq delivers at least once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+JobFunc = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    func: JobFunc
+    name: str
+    timeout_s: int = 120
+    max_tries: int = 5
+    keep_result_s: int = 60
+    """Short on purpose: a kept result blocks re-use of its ``_job_id``."""
+
+
+@dataclass(frozen=True, slots=True)
+class CronSpec:
+    func: JobFunc
+    name: str
+    minute: set[int] | None = None
+    second: int = 0
+    run_at_startup: bool = False
+    timeout_s: int = 300
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_JOBS: dict[str, JobSpec] = {}
+_CRON: dict[str, CronSpec] = {}
+
+
+def job(*, name: str | None = None, timeout_s: int = 120, max_tries: int = 5,
+        keep_result_s: int = 60) -> Callable[[JobFunc], JobFunc]:
+    """Register an ``async def f(ctx, ...)`` as a job under ``name`` (default: its own name)."""
+
+    def register(func: JobFunc) -> JobFunc:
+        spec = JobSpec(func=func, name=name or func.__name__, timeout_s=timeout_s,
+                       max_tries=max_tries, keep_result_s=keep_result_s)
+        _JOBS[spec.name] = spec
+        return func
+
+    return register
+
+
+def cron(*, minute: set[int] | None = None, second: int = 0, run_at_startup: bool = False,
+         timeout_s: int = 300, name: str | None = None) -> Callable[[JobFunc], JobFunc]:
+    def register(func: JobFunc) -> JobFunc:
+        spec = CronSpec(func=func, name=name or func.__name__, minute=minute, second=second,
+                        run_at_startup=run_at_startup, timeout_s=timeout_s)
+        _CRON[spec.name] = spec
+        return func
+
+    return register
+
+
+def load_job_modules() -> None:
+    """Import every module that registers jobs (kept in one list so nothing is forgotten)."""
+    import ocop.jobs.builtin  # noqa: F401
+
+
+def jobs() -> list[JobSpec]:
+    load_job_modules()
+    return list(_JOBS.values())
+
+
+def cron_jobs() -> list[CronSpec]:
+    load_job_modules()
+    return list(_CRON.values())

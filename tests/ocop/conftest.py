@@ -1,0 +1,34 @@
+"""Fixtures for tests of the service: the app on the test's own event loop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from ocop.app import create_app
+from ocop.settings import Settings
+
+AppClient = Callable[..., AbstractAsyncContextManager[tuple[Litestar, httpx.AsyncClient]]]
+
+
+@pytest.fixture
+def app_client(tmp_path: Path) -> AppClient:
+    """``async with app_client(database_url=..., redis_url=...) as (app, client)`` runs the app's
+    lifespan and talks to it through ASGITransport on the test's loop (see DESIGN "Known traps")."""
+
+    @asynccontextmanager
+    async def open_app(**overrides: object) -> AsyncIterator[tuple[Litestar, httpx.AsyncClient]]:
+        settings = Settings(var_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef")
+        settings = settings.with_overrides(**overrides)
+        app = create_app(settings)
+        async with app.lifespan():
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                yield app, client
+
+    return open_app

@@ -11,13 +11,16 @@ from typing import Any
 from arq import cron as arq_cron
 from arq.worker import Worker, func
 
+from ocop import db
 from ocop.jobs.queue import QUEUE_NAME, redis_settings
 from ocop.jobs.registry import cron_jobs, jobs
 from ocop.settings import Settings
 
 
 def build_worker(settings: Settings, redis_url: str, *, ctx: dict[str, Any] | None = None,
-                 burst: bool = False, handle_signals: bool = True) -> Worker:
+                 burst: bool = False, handle_signals: bool = True, manage_db: bool = False) -> Worker:
+    """``manage_db``: a standalone worker process opens (and closes) its own database engine;
+    inside ``ocop serve`` the app's engine is shared through ``ctx``."""
     functions = [func(spec.func, name=spec.name, timeout=spec.timeout_s, max_tries=spec.max_tries,
                       keep_result=spec.keep_result_s) for spec in jobs()]
     crons = [arq_cron(spec.func, name=spec.name, minute=spec.minute, second=spec.second,
@@ -25,7 +28,18 @@ def build_worker(settings: Settings, redis_url: str, *, ctx: dict[str, Any] | No
              for spec in cron_jobs()]
     base_ctx = {"settings": settings, "worker_name": f"{socket.gethostname()}"}
     base_ctx.update(ctx or {})
+    async def on_startup(worker_ctx: dict[str, Any]) -> None:
+        engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+        await db.prepare(engine)
+        worker_ctx["engine"] = engine
+
+    async def on_shutdown(worker_ctx: dict[str, Any]) -> None:
+        if "engine" in worker_ctx:
+            await db.close(worker_ctx["engine"])
+
     return Worker(
+        on_startup=on_startup if manage_db else None,
+        on_shutdown=on_shutdown if manage_db else None,
         functions=functions,  # type: ignore[arg-type]
         cron_jobs=crons or None,
         redis_settings=redis_settings(redis_url),

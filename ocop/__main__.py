@@ -1,0 +1,5 @@
+import sys
+
+from ocop.cli.main import main
+
+sys.exit(main())

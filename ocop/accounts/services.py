@@ -1,0 +1,139 @@
+"""Creating and looking up accounts; used by the CLI, the demo seed and the admin pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ocop.accounts.passwords import MIN_LENGTH, hash_password
+from ocop.accounts.tables import User
+from ocop.domain.text import clean
+
+ROLES = ("producer", "staff", "admin")
+
+
+class AccountError(ValueError):
+    def __init__(self, code: str, message_en: str, message_vi: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_en = message_en
+        self.message_vi = message_vi
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    username: str
+    password: str
+    role: str
+    display_name: str = ""
+    producer_id: int | None = None
+    area_province_code: int | None = None
+    area_commune_codes: tuple[int, ...] = ()
+
+
+async def create_user(new: NewUser) -> User:
+    username = clean(new.username).lower()
+    if not username:
+        raise AccountError("username_required", "A username is required.", "Cần nhập tên đăng nhập.")
+    if new.role not in ROLES:
+        raise AccountError("bad_role", f"Role must be one of {', '.join(ROLES)}.",
+                           f"Vai trò phải là một trong: {', '.join(ROLES)}.")
+    if len(new.password) < MIN_LENGTH:
+        raise AccountError("password_too_short", f"The password needs at least {MIN_LENGTH} characters.",
+                           f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự.")
+    if new.role == "producer" and new.producer_id is None:
+        raise AccountError("producer_required", "A producer account belongs to a producer.",
+                           "Tài khoản chủ thể phải gắn với một chủ thể OCOP.")
+    if new.role == "staff" and new.area_province_code is None:
+        raise AccountError("area_required", "Staff need an area (a province, optionally communes).",
+                           "Cán bộ cần có địa bàn phụ trách (tỉnh, có thể kèm danh sách xã).")
+    if await User.exists().where(User.username == username):
+        raise AccountError("username_taken", "This username is taken.", "Tên đăng nhập đã được sử dụng.")
+    user = User(username=username, password_hash=hash_password(new.password), role=new.role,
+                display_name=clean(new.display_name), producer=new.producer_id,
+                area_province_code=new.area_province_code, area_commune_codes=list(new.area_commune_codes))
+    await user.save()
+    return user
+
+
+async def authenticate(username: str, password: str) -> dict[str, object] | None:
+    """The active user with this username and password, or None. Re-hashes outdated hashes."""
+    from ocop.accounts.passwords import needs_rehash, verify_password
+
+    row = await User.select().where(User.username == clean(username).lower()).first()
+    if row is None:
+        verify_password(_DUMMY_HASH, password)  # same cost whether or not the user exists
+        return None
+    if not row["is_active"] or not verify_password(row["password_hash"], password):
+        return None
+    if needs_rehash(row["password_hash"]):
+        await User.update({User.password_hash: hash_password(password)}).where(User.id == row["id"])
+    return row
+
+
+_DUMMY_HASH = hash_password("not-a-real-password-0")
+
+
+def check_new_password(password: str, confirm: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise AccountError("password_too_short", f"The password needs at least {MIN_LENGTH} characters.",
+                           f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự.")
+    if password != confirm:
+        raise AccountError("password_mismatch", "The two passwords differ.", "Hai mật khẩu không khớp.")
+
+
+async def change_password(user_id: int, current: str, new: str, confirm: str) -> None:
+    from ocop.accounts.passwords import verify_password
+
+    row = await User.select(User.password_hash).where(User.id == user_id).first()
+    if row is None or not verify_password(row["password_hash"], current):
+        raise AccountError("wrong_password", "The current password is wrong.", "Mật khẩu hiện tại không đúng.")
+    check_new_password(new, confirm)
+    await User.update({User.password_hash: hash_password(new)}).where(User.id == user_id)
+
+
+RESET_VALID_HOURS = 48
+
+
+async def make_reset_link(user_id: int, created_by: int, base_url: str) -> str:
+    """A one-time link (valid 48 h) that lets the user choose a new password; only its hash is kept."""
+    import secrets
+    from datetime import UTC, datetime, timedelta
+
+    from ocop.accounts.tables import PasswordReset
+    from ocop.accounts.tokens import hash_token
+
+    token = secrets.token_urlsafe(32)
+    await PasswordReset.insert(PasswordReset(
+        user=user_id, created_by=created_by, token_hash=hash_token(token),
+        expires_at=datetime.now(UTC) + timedelta(hours=RESET_VALID_HOURS)))
+    return f"{base_url.rstrip('/')}/reset/{token}"
+
+
+async def reset_target(token: str) -> dict[str, object] | None:
+    """The unused, unexpired reset row for ``token``, or None."""
+    from datetime import UTC, datetime
+
+    from ocop.accounts.tables import PasswordReset
+    from ocop.accounts.tokens import hash_token
+
+    row = await PasswordReset.select().where(
+        (PasswordReset.token_hash == hash_token(token)) & PasswordReset.used_at.is_null()).first()
+    if row is None or row["expires_at"] <= datetime.now(UTC):
+        return None
+    return row
+
+
+async def use_reset_link(token: str, new: str, confirm: str) -> int:
+    """Set the new password and burn the link; returns the user id."""
+    from datetime import UTC, datetime
+
+    from ocop.accounts.tables import PasswordReset
+
+    row = await reset_target(token)
+    if row is None:
+        raise AccountError("reset_link_invalid", "This link is invalid, used or expired.",
+                           "Đường dẫn không hợp lệ, đã dùng hoặc đã hết hạn.")
+    check_new_password(new, confirm)
+    await User.update({User.password_hash: hash_password(new)}).where(User.id == row["user"])
+    await PasswordReset.update({PasswordReset.used_at: datetime.now(UTC)}).where(PasswordReset.id == row["id"])
+    return int(row["user"])  # type: ignore[arg-type]

@@ -1,0 +1,79 @@
+"""The demo catalogue: realistic, valid by our own rules, idempotent; and ``ocop demo`` serving it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from stdnum.vn import mst
+from vietnam_provinces import Ward
+
+from ocop.accounts.passwords import verify_password
+from ocop.accounts.tables import User
+from ocop.catalog.tables import Certificate, Product
+from ocop.demo.seed import DEMO_PASSWORD, seed
+from ocop.domain.text import fold
+from ocop.producers.tables import Producer
+from tests.support.servers import free_port
+
+
+async def test_seed_is_realistic_valid_and_idempotent(db) -> None:
+    first = await seed()
+    assert first.producers == 5 and first.products == 10
+    second = await seed()
+    assert second.producers == 0 and second.products == 0 and second.logins == []
+    assert await Producer.count() == 5 and await Product.count() == 10 and await Certificate.count() == 10
+
+    gia_lai = {int(w.code): w.name for w in Ward.iter_all() if int(w.province_code) == 52}
+    for producer in await Producer.select():
+        assert mst.is_valid(producer["tax_code"]), producer["tax_code"]
+        assert producer["commune_code"] in gia_lai
+        assert producer["phone"].startswith("+84")
+    for product in await Product.select():
+        assert product["name_folded"] == fold(product["name"])
+        assert isinstance(product["price_vnd"], int) and product["price_vnd"] > 0
+    stars = {c["stars"] for c in await Certificate.select(Certificate.stars)}
+    assert stars == {3, 4, 5}
+    for cert in await Certificate.select():
+        months = (cert["expires_on"].year - cert["issued_on"].year) * 12 + cert["expires_on"].month - cert["issued_on"].month
+        assert months == 36
+
+    logins = {u["username"]: u for u in await User.select()}
+    assert {"admin", "canbo.gialai", "canbo.tuyphuoc", "bauda", "tamquan", "goboi", "chuse", "phugia"} <= set(logins)
+    assert verify_password(logins["bauda"]["password_hash"], DEMO_PASSWORD)
+    assert logins["bauda"]["producer"] is not None and logins["admin"]["role"] == "admin"
+
+
+def test_ocop_demo_serves_the_seeded_site(tmp_path: Path) -> None:
+    port, sandbox_port = free_port(), free_port()
+    env = {**os.environ, "OCOP_SANDBOX_PORT": str(sandbox_port), "OCOP_REDIS_URL": "", "OCOP_DATABASE_URL": ""}
+    env.pop("OCOP_VAR_DIR", None)
+    proc = subprocess.Popen([sys.executable, "-m", "ocop", "demo", "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert time.monotonic() < deadline, "demo did not become ready"
+            time.sleep(0.3)
+        home = httpx.get(f"http://127.0.0.1:{port}/", headers={"accept": "text/html"})
+        assert "<strong>5</strong><span>chủ thể OCOP" in home.text
+        sandbox = httpx.get(f"http://127.0.0.1:{sandbox_port}/", timeout=5)
+        assert sandbox.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert f"http://127.0.0.1:{port}/" in out and DEMO_PASSWORD in out
+    assert (tmp_path / "var" / "ocop.db").exists()
+    assert not (tmp_path / "var" / "redis.sock").exists()  # embedded Redis stopped cleanly

@@ -10,7 +10,7 @@ from ocop.accounts.tables import ApiToken, User
 from ocop.audit.tables import AuditEvent
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.imports.tables import ImportBatch
-from ocop.marketplace.tables import Listing, Order, OrderLine, SalesDaily, Shop
+from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesDaily, Shop, SyncRun
 from ocop.producers.tables import Producer
 
 TABLES = [
@@ -25,6 +25,8 @@ TABLES = [
     Order,
     OrderLine,
     SalesDaily,
+    ListingEvent,
+    SyncRun,
     ImportBatch,
     AuditEvent,
 ]

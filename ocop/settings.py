@@ -45,6 +45,14 @@ class Settings:
     media_s3_url: str = ""
     """``s3://bucket/prefix`` for S3-compatible object storage in production; empty = local folder."""
 
+    s3_endpoint: str = ""
+    """S3 endpoint URL (e.g. ``https://s3.ap-southeast-1.amazonaws.com`` or a SeaweedFS/MinIO gateway)."""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_region: str = "us-east-1"
+    media_public_url: str = ""
+    """Public base URL of the bucket for marketplaces and browsers; empty = endpoint/bucket."""
+
     secret_key: str = ""
     """Signs sessions and derives the key that encrypts marketplace tokens at rest. Empty = a random
     key generated once and kept in ``var_dir/secret_key`` (fine for one machine, not for several)."""
@@ -62,6 +70,22 @@ class Settings:
     """Talk to the in-process sandbox marketplace instead of the real ones (embedded default)."""
 
     sandbox_port: int = 8765
+    run_sandbox: bool = True
+    """With ``sandbox`` on and no ``sandbox_url``, ``ocop serve`` starts the sandbox in-process."""
+    sandbox_url: str = ""
+    """Base URL of a sandbox marketplace run elsewhere (``ocop sandbox``). Empty with ``sandbox`` on:
+    ``ocop serve`` runs one in-process on ``sandbox_port``."""
+
+    marketplaces_file: Path | None = None
+    """JSON file with the real marketplaces' app credentials (production), e.g.
+    ``{"shopee": {"app_key": "...", "app_secret": "...", "base_url": null}}``."""
+
+    old_secret_keys: str = ""
+    """Comma-separated previous OCOP_SECRET_KEY values, still accepted to decrypt while rotating."""
+
+    publish_max_attempts: int = 8
+    publish_backoff_s: float = 2.0
+    """Base of the jittered exponential back-off between publish attempts."""
     worker_concurrency: int = 10
     sync_interval_minutes: int = 15
 
@@ -115,6 +139,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             if kind in {"int"}:
                 values[f.name] = int(raw)
+            elif kind in {"float"}:
+                values[f.name] = float(raw)
             elif kind in {"bool"}:
                 values[f.name] = _bool(raw)
             elif kind in {"Path", "Path | None"}:

@@ -13,7 +13,7 @@ from arq.worker import Worker, func
 
 from ocop import db
 from ocop.jobs.queue import QUEUE_NAME, redis_settings
-from ocop.jobs.registry import cron_jobs, jobs
+from ocop.jobs.registry import cron_jobs, jobs, shutdown_hooks, startup_hooks
 from ocop.settings import Settings
 
 
@@ -23,23 +23,29 @@ def build_worker(settings: Settings, redis_url: str, *, ctx: dict[str, Any] | No
     inside ``ocop serve`` the app's engine is shared through ``ctx``."""
     functions = [func(spec.func, name=spec.name, timeout=spec.timeout_s, max_tries=spec.max_tries,
                       keep_result=spec.keep_result_s) for spec in jobs()]
-    crons = [arq_cron(spec.func, name=spec.name, minute=spec.minute, second=spec.second,
+    crons = [arq_cron(spec.func, name=spec.name, minute=spec.minutes(settings), second=spec.second,
                       run_at_startup=spec.run_at_startup, timeout=spec.timeout_s, unique=True)
              for spec in cron_jobs()]
     base_ctx = {"settings": settings, "worker_name": f"{socket.gethostname()}"}
     base_ctx.update(ctx or {})
     async def on_startup(worker_ctx: dict[str, Any]) -> None:
-        engine = db.use_database(db.engine_from_url(settings.effective_database_url))
-        await db.prepare(engine)
-        worker_ctx["engine"] = engine
+        if manage_db:
+            engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+            await db.prepare(engine)
+            worker_ctx["engine"] = engine
+            worker_ctx["owns_engine"] = True
+        for hook in startup_hooks():
+            await hook(worker_ctx)
 
     async def on_shutdown(worker_ctx: dict[str, Any]) -> None:
-        if "engine" in worker_ctx:
+        for hook in shutdown_hooks():
+            await hook(worker_ctx)
+        if worker_ctx.get("owns_engine"):
             await db.close(worker_ctx["engine"])
 
     return Worker(
-        on_startup=on_startup if manage_db else None,
-        on_shutdown=on_shutdown if manage_db else None,
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
         functions=functions,  # type: ignore[arg-type]
         cron_jobs=crons or None,
         redis_settings=redis_settings(redis_url),

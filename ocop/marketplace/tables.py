@@ -5,7 +5,7 @@ These are the binding rows of the OCA-connector pattern: ``connectors`` knows no
 
 from __future__ import annotations
 
-from piccolo.columns import JSON, BigInt, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -40,9 +40,15 @@ class Listing(Table, tablename="listing"):
     seller_sku = Varchar(length=64)
     external_item_id = Varchar(length=64, default="")
     state = Varchar(length=16, default="draft", index=True)
+    desired = Varchar(length=16, default="live")  # live | unlisted: what the pending work should achieve
     last_error = Text(default="")
     payload_hash = Varchar(length=64, default="")
     payload_version = Integer(default=0)
+    pushed_hash = Varchar(length=64, default="")  # hash of the payload the marketplace last accepted
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(null=True, default=None, index=True)  # outbox: due for (re)dispatch
+    lease_until = Timestamptz(null=True, default=None)  # a worker holds the listing until then
+    image_map = JSON(default={})  # media key -> marketplace image id (uploaded once per shop)
     published_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -78,3 +84,26 @@ class SalesDaily(Table, tablename="sales_daily"):
     orders = Integer(default=0)
     units = Integer(default=0)
     revenue_vnd = BigInt(default=0)
+
+
+class ListingEvent(Table, tablename="listing_event"):
+    """Every state transition of a listing, with who or what caused it."""
+
+    listing = ForeignKey(Listing, index=True)
+    from_state = Varchar(length=16)
+    to_state = Varchar(length=16)
+    reason = Text(default="")
+    cause = Varchar(length=120, default="")  # "user:12", "job:publish_listing", "sync:status"
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class SyncRun(Table, tablename="sync_run"):
+    """What each scheduled run did (shown on the sync page): kind, shop, counts, errors."""
+
+    kind = Varchar(length=32, index=True)  # orders | status | tokens | rollup | dispatch
+    shop = ForeignKey(Shop, null=True, default=None, index=True)
+    started_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+    ok = Boolean(default=True)
+    counts = JSON(default={})
+    error = Text(default="")

@@ -1,0 +1,246 @@
+"""Publishing and sync jobs (arq). At-least-once delivery is assumed everywhere:
+
+* ``publish_listing`` claims the listing with a lease and a version check, so a duplicate or stale
+  job does nothing; before creating an item it looks the seller SKU up on the marketplace and
+  adopts an existing item, so a retry after an unknown outcome (timeout after the write, dropped
+  connection, killed worker) never creates a second one.
+* Retryable failures back off (``arq.Retry``) and stay in the outbox (``next_attempt_at``), which
+  the dispatcher re-enqueues; permanent ones stop with the marketplace's reason.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from arq import Retry
+
+from connectors.base import AuthExpiredError, ConnectorError, PermanentError, RateLimitedError, RetryableError
+from ocop.jobs.queue import QUEUE_NAME
+from ocop.jobs.registry import cron, job, on_worker_shutdown, on_worker_startup
+from ocop.marketplace import listings, shops
+from ocop.marketplace.media import public_url, read_rendition
+from ocop.marketplace.payload import build_draft
+from ocop.marketplace.runtime import MarketRuntime, build_runtime
+from ocop.marketplace.tables import Listing, Shop, SyncRun
+
+log = structlog.get_logger("ocop.publish")
+
+PUBLISH_TIMEOUT_S = 120
+LEASE = timedelta(seconds=PUBLISH_TIMEOUT_S + 30)
+JOB = "publish_listing"
+
+
+@on_worker_startup
+async def _start(ctx: dict[str, Any]) -> None:
+    if "market" not in ctx:
+        ctx["market"] = build_runtime(ctx["settings"], redis=ctx.get("redis"))
+        ctx["owns_market"] = True
+
+
+@on_worker_shutdown
+async def _stop(ctx: dict[str, Any]) -> None:
+    if ctx.get("owns_market"):
+        await ctx["market"].aclose()
+
+
+def job_id(listing_id: int, version: int, attempts: int) -> str:
+    return f"{JOB}:{listing_id}:{version}:{attempts}"
+
+
+def backoff_s(attempt: int, base: float = 2.0) -> float:
+    return min(300.0, base * 2 ** min(attempt, 8)) * random.uniform(0.5, 1.0)
+
+
+async def enqueue_publish(redis: Any, listing_id: int, version: int, attempts: int) -> bool:
+    queued = await redis.enqueue_job(JOB, listing_id, version, _job_id=job_id(listing_id, version, attempts),
+                                     _queue_name=QUEUE_NAME)
+    return queued is not None
+
+
+async def dispatch_due(redis: Any, *, limit: int = 500) -> int:
+    """Hand every due listing of the outbox to arq (safe to call any time, from anywhere)."""
+    now = datetime.now(UTC)
+    rows = await (Listing.select(Listing.id, Listing.payload_version, Listing.attempts)
+                  .where(Listing.next_attempt_at.is_not_null() & (Listing.next_attempt_at <= now)
+                         & (Listing.lease_until.is_null() | (Listing.lease_until < now)))
+                  .order_by(Listing.next_attempt_at).limit(limit))
+    sent = 0
+    for row in rows:
+        sent += await enqueue_publish(redis, row["id"], row["payload_version"], row["attempts"])
+    return sent
+
+
+@cron(second={0, 20, 40}, minute=None, timeout_s=60)
+async def dispatch_outbox(ctx: dict[str, Any]) -> int:
+    return await dispatch_due(ctx["redis"])
+
+
+async def _claim(listing_id: int, version: int) -> Listing | None:
+    now = datetime.now(UTC)
+    claimed = await (Listing.update({Listing.lease_until: now + LEASE, Listing.updated_at: now})
+                     .where((Listing.id == listing_id) & (Listing.payload_version == version)
+                            & Listing.next_attempt_at.is_not_null()
+                            & (Listing.lease_until.is_null() | (Listing.lease_until < now)))
+                     .returning(Listing.id))
+    if not claimed:
+        return None
+    return await Listing.objects().where(Listing.id == listing_id).first()
+
+
+async def _finish(listing: Listing, version: int, to_state: str, *, cause: str, reason: str = "",
+                  values: dict[Any, Any] | None = None) -> None:
+    current = await Listing.select(Listing.state, Listing.payload_version).where(Listing.id == listing.id).first()
+    if current is None or current["payload_version"] != version:
+        return  # a newer request superseded this one; it has its own outbox entry
+    await listings.move(listing.id, current["state"], to_state, cause=cause, reason=reason,
+                        values={Listing.lease_until: None, **(values or {})})
+
+
+async def _upload_images(rt: MarketRuntime, listing: Listing, marketplace: str, shop_creds: Any,
+                         keys: tuple[str, ...]) -> tuple[str, ...]:
+    image_map = listing.image_map if isinstance(listing.image_map, dict) else {}
+    client = rt.env.client(marketplace)
+    ids = []
+    for key in keys:
+        if key not in image_map:
+            try:
+                uploaded = await client.upload_image(shop_creds, await read_rendition(rt.settings, key),
+                                                     f"{key[:16]}.jpg")
+                image_map[key] = uploaded.image_id
+            except PermanentError as exc:
+                if exc.code != "unsupported":
+                    raise
+                image_map[key] = public_url(rt.settings, key)  # Tiki fetches images by URL
+            await Listing.update({Listing.image_map: image_map}).where(Listing.id == listing.id)
+        ids.append(image_map[key])
+    listing.image_map = image_map
+    return tuple(ids)
+
+
+async def _push(rt: MarketRuntime, listing: Listing, shop: Shop) -> tuple[str, str | None]:
+    """Create or update the item; returns (external id, state the marketplace reported)."""
+    client = rt.env.client(shop.marketplace)
+    creds = shops.credentials(shop, rt.cipher)
+    draft = await build_draft(listing.product, shop.marketplace, listing.seller_sku)
+    if listing.desired == "unlisted":
+        if listing.external_item_id:
+            await client.unlist(creds, listing.external_item_id, listing.seller_sku)
+        return listing.external_item_id, "unlisted"
+    image_ids = await _upload_images(rt, listing, shop.marketplace, creds, draft.image_keys)
+    product = type(draft.product)(**{**{f: getattr(draft.product, f) for f in draft.product.__struct_fields__},
+                                     "image_ids": image_ids})
+    external_id = listing.external_item_id
+    if not external_id:
+        found = await client.find_by_seller_sku(creds, listing.seller_sku)
+        if found is not None:
+            log.info("adopted_existing_item", listing=listing.id, marketplace=shop.marketplace)
+            external_id = found.external_id
+            await Listing.update({Listing.external_item_id: external_id}).where(Listing.id == listing.id)
+            await client.update_item(creds, external_id, product)
+            return external_id, None
+        ref = await client.create_item(creds, product)
+        await Listing.update({Listing.external_item_id: ref.external_id}).where(Listing.id == listing.id)
+        return ref.external_id, ref.state
+    await client.update_item(creds, external_id, product)
+    return external_id, None
+
+
+@job(name=JOB, timeout_s=PUBLISH_TIMEOUT_S, max_tries=6, keep_result_s=30)
+async def publish_listing(ctx: dict[str, Any], listing_id: int, version: int) -> str:
+    rt: MarketRuntime = ctx["market"]
+    listing = await _claim(listing_id, version)
+    if listing is None:
+        return "skipped"
+    cause = f"job:{JOB}"
+    if listing.state != "publishing":
+        await listings.move(listing.id, listing.state, "publishing", cause=cause)
+    shop = await Shop.objects().where(Shop.id == listing.shop).first()
+    if shop is None or shop.status != "connected":
+        await _finish(listing, version, "failed", cause=cause,
+                      reason="Gian hàng cần kết nối lại / the shop needs reconnecting",
+                      values={Listing.next_attempt_at: None})
+        return "shop_disconnected"
+    try:
+        for refreshed in (False, True):
+            try:
+                if shops.due_for_refresh(shop):
+                    await shops.refresh(rt.env, rt.cipher, shop)
+                external_id, remote_state = await _push(rt, listing, shop)
+                break
+            except AuthExpiredError:
+                if refreshed or not await shops.refresh(rt.env, rt.cipher, shop):
+                    raise
+    except RetryableError as exc:
+        return await _retry_later(ctx, listing, version, exc)
+    except (PermanentError, AuthExpiredError, ConnectorError) as exc:
+        await _finish(listing, version, "failed", cause=cause, reason=f"Sàn báo lỗi / marketplace said: {exc.message}",
+                      values={Listing.next_attempt_at: None, Listing.attempts: listing.attempts + 1})
+        return "failed"
+    except ValueError as exc:  # a mapper refused our data (e.g. no image, title too long)
+        await _finish(listing, version, "failed", cause=cause,
+                      reason=f"Dữ liệu sản phẩm chưa đạt yêu cầu của sàn / not acceptable to the marketplace: {exc}",
+                      values={Listing.next_attempt_at: None, Listing.attempts: listing.attempts + 1})
+        return "failed"
+    except Exception:
+        # A bug must not leave the listing leased forever nor retry in a loop: stop and say so.
+        log.exception("publish_crashed", listing=listing.id)
+        await _finish(listing, version, "failed", cause=cause,
+                      reason="Lỗi hệ thống khi đăng bán, đã ghi nhận / internal error while publishing",
+                      values={Listing.next_attempt_at: None, Listing.attempts: listing.attempts + 1})
+        return "crashed"
+    if listing.desired == "unlisted":
+        await _finish(listing, version, "unlisted", cause=cause, values={Listing.next_attempt_at: None})
+        return "unlisted"
+    to_state = "live" if remote_state == "live" else "in_review"
+    await _finish(listing, version, to_state, cause=cause, values={
+        Listing.external_item_id: external_id, Listing.pushed_hash: listing.payload_hash,
+        Listing.next_attempt_at: None, Listing.last_error: "", Listing.published_at: datetime.now(UTC)})
+    return to_state
+
+
+async def _retry_later(ctx: dict[str, Any], listing: Listing, version: int, exc: RetryableError) -> str:
+    rt: MarketRuntime = ctx["market"]
+    attempts = listing.attempts + 1
+    delay = exc.retry_after if isinstance(exc, RateLimitedError) else backoff_s(attempts, rt.settings.publish_backoff_s)
+    give_up = attempts >= rt.settings.publish_max_attempts
+    reason = f"{'Dừng thử lại' if give_up else 'Sẽ thử lại'} / {'gave up' if give_up else 'retrying'}: {exc.message}"
+    await _finish(listing, version, "failed", cause=f"job:{JOB}", reason=reason, values={
+        Listing.attempts: attempts, Listing.last_error: reason[:2000],
+        Listing.next_attempt_at: None if give_up else datetime.now(UTC) + timedelta(seconds=delay)})
+    if give_up:
+        return "gave_up"
+    if ctx.get("job_try", 1) < 6:
+        raise Retry(defer=delay)
+    return "deferred"  # the dispatcher takes it from here
+
+
+# ----------------------------------------------------------------------------- scheduled sync
+
+
+async def _record(kind: str, shop_id: int | None, started: datetime, counts: dict[str, int], error: str = "") -> None:
+    await SyncRun.insert(SyncRun(kind=kind, shop=shop_id, started_at=started, finished_at=datetime.now(UTC),
+                                 ok=not error, counts=counts, error=error[:2000]))
+
+
+@cron(interval_setting="sync_interval_minutes", second=30, timeout_s=600)
+async def sync_listing_status(ctx: dict[str, Any]) -> dict[str, int]:
+    from ocop.marketplace.sync import sync_statuses
+
+    return await sync_statuses(ctx["market"], record=_record)
+
+
+@cron(interval_setting="sync_interval_minutes", second=45, timeout_s=1200)
+async def sync_orders(ctx: dict[str, Any]) -> dict[str, int]:
+    from ocop.marketplace.sync import sync_all_orders
+
+    return await sync_all_orders(ctx["market"], record=_record)
+
+
+@cron(minute=set(range(0, 60, 5)), second=10, timeout_s=300)
+async def refresh_tokens(ctx: dict[str, Any]) -> dict[str, int]:
+    from ocop.marketplace.sync import refresh_due_tokens
+
+    return await refresh_due_tokens(ctx["market"], record=_record)

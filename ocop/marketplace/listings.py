@@ -1,0 +1,58 @@
+"""Listing states and their transitions; every transition is recorded with its cause.
+
+    draft → pending → publishing → in_review → live | rejected (reason)
+                          ↘ failed (reason; retrying while next_attempt_at is set)
+    any published state → pending (re-push) or → unlisted
+
+Transitions are conditional updates (``WHERE state = from``), so two workers cannot both move the
+same listing, and the ListingEvent trail shows exactly what happened.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ocop.marketplace.tables import Listing, ListingEvent
+
+STATES = ("draft", "pending", "publishing", "in_review", "live", "rejected", "failed", "unlisted")
+
+ALLOWED: dict[str, set[str]] = {
+    "draft": {"pending"},
+    "pending": {"publishing", "pending", "unlisted"},
+    "publishing": {"in_review", "live", "failed", "rejected", "unlisted", "pending"},
+    "in_review": {"live", "rejected", "pending", "unlisted", "publishing"},
+    "live": {"pending", "unlisted", "rejected", "publishing"},
+    "rejected": {"pending", "unlisted", "live", "publishing"},
+    "failed": {"pending", "publishing", "unlisted"},
+    "unlisted": {"pending", "publishing"},
+}
+
+STATE_LABELS_VI = {
+    "draft": "Nháp", "pending": "Chờ đăng", "publishing": "Đang đăng", "in_review": "Sàn đang duyệt",
+    "live": "Đang bán", "rejected": "Bị từ chối", "failed": "Lỗi", "unlisted": "Đã gỡ",
+}
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def check(from_state: str, to_state: str) -> None:
+    if to_state not in ALLOWED.get(from_state, set()):
+        raise TransitionError(f"listing cannot go from {from_state} to {to_state}")
+
+
+async def move(listing_id: int, from_state: str, to_state: str, *, cause: str, reason: str = "",
+               values: dict[Any, Any] | None = None) -> bool:
+    """Move one listing if it is still in ``from_state``; returns False when someone else moved it."""
+    check(from_state, to_state)
+    now = datetime.now(UTC)
+    update = {Listing.state: to_state, Listing.updated_at: now, **(values or {})}
+    moved = await Listing.update(update).where((Listing.id == listing_id) & (Listing.state == from_state)).returning(Listing.id)
+    if not moved:
+        return False
+    if from_state != to_state or reason:
+        await ListingEvent.insert(ListingEvent(listing=listing_id, from_state=from_state, to_state=to_state,
+                                               reason=reason[:2000], cause=cause[:120], at=now))
+    return True

@@ -1,0 +1,23 @@
+"""The sandbox marketplace as the embedded default: configured with the app credentials this
+service derives from OCOP_SECRET_KEY, so tokens it issues are the ones our clients sign for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from connectors.sandbox.config import SandboxAppConfig, SandboxConfig
+from ocop.marketplace.apps import sandbox_apps
+from ocop.settings import Settings
+
+
+def sandbox_config(settings: Settings, **overrides: Any) -> SandboxConfig:
+    apps = [SandboxAppConfig(m, a.app_key, a.app_secret) for m, a in sandbox_apps(settings).items()]
+    return SandboxConfig.default(apps=apps, **overrides)
+
+
+def start_embedded_sandbox(settings: Settings, **overrides: Any) -> tuple[str, Callable[[], None], Any]:
+    from connectors.sandbox.server import start_in_thread
+
+    return start_in_thread(sandbox_config(settings, **overrides), host="127.0.0.1", port=settings.sandbox_port,
+                           quiet=True)

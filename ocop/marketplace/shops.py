@@ -1,0 +1,124 @@
+"""Connecting a producer's marketplace shop: the real authorization redirect, the callback that
+stores tokens encrypted, and refreshing them ahead of expiry.
+
+The OAuth ``state`` is signed (HMAC with the secret key) and carries the producer and an expiry,
+so a callback cannot attach a shop to someone else's account.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from connectors.base import AuthExpiredError, ConnectorError, PermanentError, ShopCredentials, TokenSet
+from ocop.marketplace.apps import MarketplaceEnv
+from ocop.marketplace.crypto import TokenCipher
+from ocop.marketplace.tables import Shop
+
+STATE_TTL_S = 1800
+REFRESH_AHEAD = timedelta(minutes=30)
+
+
+class ShopConnectError(ValueError):
+    def __init__(self, code: str, message_en: str, message_vi: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_en = message_en
+        self.message_vi = message_vi
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign_state(secret: str, producer_id: int, marketplace: str, now: float | None = None) -> str:
+    body = _b64(json.dumps({"p": producer_id, "m": marketplace, "e": int((now or time.time()) + STATE_TTL_S)}).encode())
+    mac = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
+    return f"{body}.{mac}"
+
+
+def verify_state(secret: str, state: str, marketplace: str, now: float | None = None) -> int:
+    """The producer id inside a valid, unexpired state for this marketplace."""
+    bad = ShopConnectError("bad_state", "The authorization link is invalid or expired; start again.",
+                           "Liên kết ủy quyền không hợp lệ hoặc đã hết hạn, vui lòng thực hiện lại.")
+    body, _, mac = state.partition(".")
+    expected = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
+    if not body or not hmac.compare_digest(mac, expected):
+        raise bad
+    try:
+        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:
+        raise bad from None
+    if data.get("m") != marketplace or data.get("e", 0) < (now or time.time()):
+        raise bad
+    return int(data["p"])
+
+
+def authorize_url(env: MarketplaceEnv, secret: str, producer_id: int, marketplace: str) -> str:
+    client = env.client(marketplace)
+    return client.authorize_url(env.apps[marketplace].redirect_url, state=sign_state(secret, producer_id, marketplace))
+
+
+def _apply_tokens(shop: Shop, tokens: TokenSet, cipher: TokenCipher) -> None:
+    shop.access_token_enc = cipher.encrypt(tokens.access_token)
+    shop.refresh_token_enc = cipher.encrypt(tokens.refresh_token)
+    shop.access_expires_at = tokens.access_expires_at
+    shop.refresh_expires_at = tokens.refresh_expires_at
+    shop.extra = {**(shop.extra if isinstance(shop.extra, dict) else {}), **tokens.extra}
+    shop.status = "connected"
+    shop.updated_at = datetime.now(UTC)
+
+
+async def complete_authorization(env: MarketplaceEnv, cipher: TokenCipher, secret: str, marketplace: str, *,
+                                 code: str, state: str, shop_id: str | None = None) -> Shop:
+    """Exchange the code and store (or re-connect) the shop for the producer named in ``state``."""
+    producer_id = verify_state(secret, state, marketplace)
+    try:
+        tokens = await env.client(marketplace).exchange_code(code, shop_id)
+    except ConnectorError as exc:
+        raise ShopConnectError("exchange_failed", f"The marketplace refused the authorization: {exc.message}",
+                               f"Sàn từ chối ủy quyền: {exc.message}") from exc
+    existing = await Shop.objects().where((Shop.marketplace == marketplace)
+                                          & (Shop.external_shop_id == tokens.shop_id)).first()
+    if existing is not None and existing.producer != producer_id:
+        raise ShopConnectError("shop_taken", "This shop is already connected to another producer.",
+                               "Gian hàng này đã được kết nối với một chủ thể khác.")
+    shop = existing or Shop(producer=producer_id, marketplace=marketplace, external_shop_id=tokens.shop_id)
+    _apply_tokens(shop, tokens, cipher)
+    await shop.save()
+    return shop
+
+
+def credentials(shop: Shop, cipher: TokenCipher) -> ShopCredentials:
+    extra = shop.extra if isinstance(shop.extra, dict) else json.loads(shop.extra or "{}")
+    return ShopCredentials(shop_id=shop.external_shop_id, access_token=cipher.decrypt(shop.access_token_enc),
+                           refresh_token=cipher.decrypt(shop.refresh_token_enc),
+                           access_expires_at=shop.access_expires_at, refresh_expires_at=shop.refresh_expires_at,
+                           extra={k: str(v) for k, v in extra.items()})
+
+
+async def refresh(env: MarketplaceEnv, cipher: TokenCipher, shop: Shop) -> bool:
+    """Refresh the shop's tokens (they rotate: the old refresh token stops working). A permanent
+    refusal marks the shop "needs reconnecting"; a transient failure leaves it for the next run."""
+    if isinstance(shop.extra, str):
+        shop.extra = json.loads(shop.extra or "{}")
+    try:
+        tokens = await env.client(shop.marketplace).refresh_token(credentials(shop, cipher))
+    except (PermanentError, AuthExpiredError):
+        shop.status = "needs_reauth"
+        shop.updated_at = datetime.now(UTC)
+        await shop.save([Shop.status, Shop.updated_at])
+        return False
+    _apply_tokens(shop, tokens, cipher)
+    await shop.save()
+    return True
+
+
+def due_for_refresh(shop: Shop, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return shop.status == "connected" and (shop.access_expires_at is None
+                                           or shop.access_expires_at - REFRESH_AHEAD <= now)

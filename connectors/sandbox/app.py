@@ -1,0 +1,238 @@
+"""The sandbox marketplace: one ASGI app serving the four protocols under /shopee, /lazada, /tiktok, /tiki.
+
+Plug-in rule (see connectors/README.md): ``connectors/sandbox/<name>.py`` exposes
+``SPEC: MarketplaceSpec``; ``create_sandbox_app`` mounts every module that
+exists. Besides the marketplace routers it serves
+- ``/_admin/...``: configuration, fault injection, review settings, order
+  generation, forced item statuses, and the inspection of items by seller SKU;
+- ``/``: an HTML page with the shops, items and orders (for training producers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import importlib
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+from litestar import Litestar, MediaType, Request, Response, Router, get, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from connectors.sandbox.config import MARKETPLACES, FaultConfig, SandboxConfig
+from connectors.sandbox.spec import MarketplaceSpec
+from connectors.sandbox.state import SandboxState
+
+
+def load_specs(names: tuple[str, ...] = MARKETPLACES) -> list[MarketplaceSpec]:
+    """The emulations present in this checkout (a marketplace module may not exist yet)."""
+    specs = []
+    for name in names:
+        try:
+            module = importlib.import_module(f"connectors.sandbox.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"connectors.sandbox.{name}":
+                continue
+            raise
+        specs.append(module.SPEC)
+    return specs
+
+
+def _json(data: object, status: int = 200) -> Response[bytes]:
+    return Response(msgspec.json.encode(data), status_code=status, media_type=MediaType.JSON)
+
+
+def _admin_router(state: SandboxState) -> Router:
+    @get("/config")
+    async def config() -> Response[bytes]:
+        return _json({"apps": state.config.apps, "shops": state.config.shops})
+
+    @get("/faults/{marketplace:str}")
+    async def get_faults(marketplace: FromPath[str]) -> Response[bytes]:
+        return _json(state.fault_config(marketplace))
+
+    @put("/faults/{marketplace:str}")
+    async def put_faults(marketplace: FromPath[str], request: Request) -> Response[bytes]:
+        cfg = msgspec.json.decode(await request.body(), type=FaultConfig)
+        try:
+            state.set_faults(marketplace, cfg)
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json(cfg)
+
+    @post("/review", status_code=200)
+    async def review(data: JSONBody[dict[str, float]]) -> Response[bytes]:
+        if "review_seconds" in data:
+            state.config.review_seconds = float(data["review_seconds"])
+        if "rejection_share" in data:
+            state.config.rejection_share = float(data["rejection_share"])
+        return _json(
+            {"review_seconds": state.config.review_seconds, "rejection_share": state.config.rejection_share}
+        )
+
+    @post("/limits", status_code=200)
+    async def limits(data: JSONBody[dict[str, float]]) -> Response[bytes]:
+        for name in ("app_calls_per_s", "shop_calls_per_s"):
+            if name in data:
+                setattr(state.config, name, float(data[name]))
+        return _json({"app_calls_per_s": state.config.app_calls_per_s, "shop_calls_per_s": state.config.shop_calls_per_s})
+
+    @post("/orders", status_code=200)
+    async def orders(data: JSONBody[dict[str, Any]]) -> Response[bytes]:
+        made = state.generate_orders(
+            data["marketplace"], str(data["shop_id"]), int(data["count"]),
+            float(data["since"]), float(data["until"]), data.get("status"),
+        )
+        return _json({"order_ids": [o.order_id for o in made]})
+
+    @post("/item_status", status_code=200)
+    async def item_status(data: JSONBody[dict[str, Any]]) -> Response[bytes]:
+        item = state.find_item(data["marketplace"], str(data["shop_id"]), int(data["item_id"]))
+        if item is None:
+            return _json({"error": "no such item"}, 404)
+        with state.lock:
+            item.status, item.reason = data["status"], data.get("reason")
+        return _json({"item_id": item.item_id, "status": item.status})
+
+    @get("/items")
+    async def items() -> Response[bytes]:
+        return _json(state.inspection())
+
+    return Router("/_admin", route_handlers=[config, get_faults, put_faults, review, limits, orders, item_status, items])
+
+
+def _ts(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).astimezone().strftime("%d/%m/%Y %H:%M")
+
+
+def _vnd(amount: int) -> str:
+    """``150.000 ₫``, as Vietnamese readers write money (reference/domain.md)."""
+    return f"{amount:,}".replace(",", ".") + " ₫"
+
+
+def _overview_page(state: SandboxState) -> str:
+    """Shops, items and orders, server-rendered (no assets: works offline)."""
+    e = html.escape
+    now = state.clock()
+    parts = [
+        "<!doctype html><html lang='vi'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        "<title>Sàn thử nghiệm OCOP</title><style>body{font-family:sans-serif;margin:1rem}"
+        "table{border-collapse:collapse;margin-bottom:1rem}td,th{border:1px solid #ccc;padding:.25rem .5rem}"
+        ".rejected,.banned{color:#b00}.live{color:#070}</style></head><body>",
+        "<h1>Sàn thử nghiệm (sandbox marketplace)</h1>",
+    ]
+    for (mkt, shop_id), shop in sorted(state.shops.items()):
+        parts.append(f"<h2>{e(mkt)} · {e(shop.name)} <small>(shop {e(shop_id)})</small></h2>")
+        items = [state.settle(i) for i in state.shop_items(mkt, shop_id).values()]
+        parts.append("<h3>Sản phẩm</h3><table><tr><th>Seller SKU</th><th>ID</th><th>Tên</th>"
+                     "<th>Giá</th><th>Tồn</th><th>Trạng thái</th></tr>")
+        for i in items:
+            reason = f" — {e(i.reason)}" if i.reason else ""
+            parts.append(
+                f"<tr><td>{e(i.seller_sku)}</td><td>{i.item_id}</td><td>{e(i.name)}</td>"
+                f"<td>{_vnd(i.price_vnd)}</td><td>{i.stock}</td>"
+                f"<td class='{e(i.status)}'>{e(i.status)}{reason}</td></tr>"
+            )
+        parts.append("</table>")
+        orders = sorted(state.shop_orders(mkt, shop_id).values(), key=lambda o: -o.created_at)[:20]
+        parts.append("<h3>Đơn hàng gần đây</h3><table><tr><th>Mã đơn</th><th>Ngày</th><th>Dòng</th>"
+                     "<th>Tổng</th><th>Trạng thái</th></tr>")
+        for o in orders:
+            lines = "; ".join(f"{e(l.name)} × {l.quantity}" for l in o.lines)
+            parts.append(
+                f"<tr><td>{e(o.order_id)}</td><td>{_ts(o.created_at)}</td><td>{lines}</td>"
+                f"<td>{_vnd(o.total_vnd)}</td><td>{e(o.status_at(now))}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+class FaultMiddleware:
+    """Injects faults into API requests, each in the marketplace's own words.
+
+    Kinds: 429 (+Retry-After) and 5xx answered before the handler runs; a dropped
+    connection (headers and half a body, then the socket closes); an expired token
+    (the handler expires the presented token for real, see ``spec.forced_expiry``);
+    a timeout after the write took effect (the handler runs, the answer is held).
+    """
+
+    def __init__(self, app: ASGIApp, state: SandboxState, specs: list[MarketplaceSpec]) -> None:
+        self.app = app
+        self.state = state
+        self.specs = {s.name: s for s in specs}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        name = path.split("/", 2)[1] if path.count("/") >= 2 else ""
+        spec = self.specs.get(name)
+        rel = path[len(name) + 1:]
+        if spec is None or not rel.startswith(spec.api_prefixes):
+            await self.app(scope, receive, send)
+            return
+        is_write = scope["method"] not in ("GET", "HEAD")
+        log = self.state.request_log
+        log.append((name, scope["method"], rel))
+        if len(log) > 50_000:  # a long-running training sandbox must not grow without bound
+            del log[:25_000]
+        kind = self.state.roll_fault(name, is_write=is_write, has_token=spec.token_call(rel))
+        cfg = self.state.fault_config(name)
+        if kind in ("429", "5xx"):
+            status, headers, body = (
+                spec.rate_limited(cfg.retry_after_s) if kind == "429" else spec.server_error()
+            )
+            await _answer(send, status, headers, body)
+        elif kind == "drop":
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")]})
+            await send({"type": "http.response.body", "body": b'{"request_id":"', "more_body": True})
+            # Returning now makes the server close the socket mid-body.
+        elif kind == "timeout_after_write":
+            held: list[Any] = []
+
+            async def hold(message: Any) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
+            await asyncio.sleep(cfg.timeout_delay_s)
+            for message in held:
+                try:
+                    await send(message)
+                except Exception:  # the client gave up long ago: expected
+                    return
+        else:
+            if kind == "expired_token":
+                scope["sandbox_fault"] = "expired_token"  # type: ignore[typeddict-unknown-key]
+            await self.app(scope, receive, send)
+
+
+async def _answer(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_sandbox_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> ASGIApp:
+    """The whole sandbox as one ASGI app. ``app.state.sandbox`` (Litestar) holds the world."""
+    state = state or SandboxState(config or SandboxConfig.default())
+    specs = load_specs()
+
+    @get("/", media_type=MediaType.HTML)
+    async def overview() -> str:
+        return _overview_page(state)
+
+    routers = [Router(f"/{s.name}", route_handlers=[s.router(state)]) for s in specs]
+    app = Litestar(
+        route_handlers=[overview, _admin_router(state), *routers], debug=False, logging_config=None
+    )
+    app.state.sandbox = state
+    wrapped = FaultMiddleware(app, state, specs)
+    wrapped.sandbox = state  # type: ignore[attr-defined]
+    return wrapped

@@ -1,0 +1,476 @@
+"""In-memory state shared by the four marketplace emulations.
+
+Everything marketplace-neutral lives here (apps, shops, authorization codes,
+tokens with lifetimes and rotating refresh tokens, items with a review queue,
+uploaded images, orders with a status timeline); each marketplace module only
+translates its protocol to and from these records. A single lock is enough: the
+sandbox runs on one event loop and no method awaits while holding state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from connectors.sandbox.config import FAULT_KINDS, FaultConfig, SandboxConfig, SandboxShopConfig
+
+# Neutral order statuses; each marketplace maps them to its own words.
+UNPAID, READY, SHIPPED, DELIVERED, COMPLETED, CANCELLED, RETURNED = (
+    "unpaid", "ready_to_ship", "shipped", "delivered", "completed", "cancelled", "returned",
+)
+
+# Words marketplaces refuse in food/herbal listings (health claims, superlatives);
+# Vietnamese Decree 15/2018 and marketplace prohibited-content rules forbid
+# claims that a food cures disease.
+PROHIBITED_WORDS = ("chữa bệnh", "trị bệnh", "chữa khỏi", "thần dược", "tốt nhất", "số 1", "cure")
+
+REJECTION_REASONS = (
+    "Missing OCOP certificate image: upload a photo of the certificate decision",
+    "Main image contains watermark or promotional text",
+    "Category mismatch: the product does not belong to the selected category",
+    "Product name contains information not related to the product",
+    "Food product lacks shelf life and manufacturer information",
+)
+
+# Demo catalogue used for orders when a shop has no live item (reference/domain.md).
+DEMO_CATALOGUE = (
+    ("DEMO-RUOU-BAUDA", "Rượu Bàu Đá chai 500 ml", 180_000),
+    ("DEMO-BANHTRANG", "Bánh tráng nước dừa Tam Quan gói", 45_000),
+    ("DEMO-NUOCMAM", "Nước mắm Gò Bồi chai 500 ml", 95_000),
+    ("DEMO-HATDIEU", "Hạt điều rang muối hũ 500 g", 165_000),
+    ("DEMO-TIEU", "Hồ tiêu Chư Sê hũ 200 g", 70_000),
+)
+
+
+@dataclass
+class TokenRecord:
+    marketplace: str
+    app_key: str
+    shop_id: str
+    expires_at: float
+
+
+@dataclass
+class RefreshRecord:
+    marketplace: str
+    app_key: str
+    shop_id: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class CodeRecord:
+    marketplace: str
+    app_key: str
+    shop_id: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class ImageRecord:
+    image_id: str
+    url: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class Item:
+    marketplace: str
+    shop_id: str
+    item_id: int
+    seller_sku: str
+    name: str
+    description: str
+    price_vnd: int
+    stock: int
+    weight_g: int
+    dims_cm: tuple[int, int, int]
+    category_id: str
+    brand: str
+    images: list[str]
+    attributes: dict[str, str]
+    status: str  # reviewing | live | rejected | banned | unlisted | deleted
+    reason: str | None
+    created_at: float
+    updated_at: float
+    review_at: float
+    review_outcome: str | None  # None → live, else rejection reason
+    raw: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class OrderLineRec:
+    item_id: int
+    seller_sku: str
+    name: str
+    quantity: int
+    unit_price_vnd: int
+
+
+@dataclass
+class Order:
+    marketplace: str
+    shop_id: str
+    order_id: str
+    created_at: float
+    lines: list[OrderLineRec]
+    shipping_fee_vnd: int
+    timeline: list[tuple[float, str]]
+
+    def status_at(self, now: float) -> str:
+        current = self.timeline[0][1]
+        for t, s in self.timeline:
+            if t <= now:
+                current = s
+        return current
+
+    def updated_at(self, now: float) -> float:
+        last = self.timeline[0][0]
+        for t, _ in self.timeline:
+            if t <= now:
+                last = t
+        return last
+
+    @property
+    def total_vnd(self) -> int:
+        return sum(l.quantity * l.unit_price_vnd for l in self.lines) + self.shipping_fee_vnd
+
+
+class AuthResult:
+    OK = "ok"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+
+
+class SandboxState:
+    """The sandbox's world. Marketplace modules call these methods; tests inspect them."""
+
+    def __init__(self, config: SandboxConfig, clock: Callable[[], float] | None = None) -> None:
+        self.config = config
+        self.clock = clock or time.time
+        self.lock = threading.RLock()
+        self.rng = random.Random(config.seed)
+        self.apps = {(a.marketplace, a.app_key): a for a in config.apps}
+        self.shops: dict[tuple[str, str], SandboxShopConfig] = {
+            (s.marketplace, s.shop_id): s for s in config.shops
+        }
+        self.codes: dict[str, CodeRecord] = {}
+        self.tokens: dict[str, TokenRecord] = {}
+        self.refresh_tokens: dict[str, RefreshRecord] = {}
+        self.images: dict[tuple[str, str], ImageRecord] = {}
+        self.items: dict[tuple[str, str], dict[int, Item]] = {}
+        self.orders: dict[tuple[str, str], dict[str, Order]] = {}
+        self.generated_until: dict[tuple[str, str], float] = {}
+        self.faults: dict[str, FaultConfig] = dict(config.faults)
+        self._ids = itertools.count(int(self.clock()) % 1_000_000 * 1000 + 1)
+        self.request_log: list[tuple[str, str, str]] = []  # (marketplace, method, path) of API calls
+        self._quota_tat: dict[tuple[str, ...], float] = {}
+
+    # ------------------------------------------------------------------ ids and apps
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def app_secret(self, marketplace: str, app_key: str) -> str | None:
+        app = self.apps.get((marketplace, app_key))
+        return app.app_secret if app else None
+
+    def shop(self, marketplace: str, shop_id: str) -> SandboxShopConfig | None:
+        return self.shops.get((marketplace, shop_id))
+
+    # ------------------------------------------------------------------ authorization
+
+    def issue_code(self, marketplace: str, app_key: str, shop_id: str) -> str:
+        with self.lock:
+            code = secrets.token_hex(16)
+            self.codes[code] = CodeRecord(
+                marketplace, app_key, shop_id, self.clock() + self.config.code_ttl_s
+            )
+            return code
+
+    def redeem_code(self, marketplace: str, app_key: str, code: str) -> CodeRecord | None:
+        """A code is single-use, bound to the app that asked, and short-lived."""
+        with self.lock:
+            rec = self.codes.get(code)
+            if (
+                rec is None
+                or rec.used
+                or rec.marketplace != marketplace
+                or rec.app_key != app_key
+                or rec.expires_at < self.clock()
+            ):
+                return None
+            rec.used = True
+            return rec
+
+    def issue_tokens(self, marketplace: str, app_key: str, shop_id: str) -> tuple[str, str]:
+        with self.lock:
+            access = secrets.token_hex(16)
+            refresh = secrets.token_hex(16)
+            now = self.clock()
+            self.tokens[access] = TokenRecord(
+                marketplace, app_key, shop_id, now + self.config.access_token_ttl_s
+            )
+            self.refresh_tokens[refresh] = RefreshRecord(
+                marketplace, app_key, shop_id, now + self.config.refresh_token_ttl_s
+            )
+            return access, refresh
+
+    def rotate_refresh(self, marketplace: str, app_key: str, refresh: str) -> tuple[str, str, str] | None:
+        """Exchange a refresh token for a new pair; the old refresh token stops working."""
+        with self.lock:
+            rec = self.refresh_tokens.get(refresh)
+            if (
+                rec is None
+                or rec.used
+                or rec.marketplace != marketplace
+                or rec.app_key != app_key
+                or rec.expires_at < self.clock()
+            ):
+                return None
+            rec.used = True
+            access, new_refresh = self.issue_tokens(marketplace, app_key, rec.shop_id)
+            return access, new_refresh, rec.shop_id
+
+    def check_access(
+        self, marketplace: str, app_key: str, token: str, *, force_expire: bool = False
+    ) -> tuple[str, TokenRecord | None]:
+        with self.lock:
+            rec = self.tokens.get(token)
+            if rec is None or rec.marketplace != marketplace or rec.app_key != app_key:
+                return AuthResult.INVALID, None
+            if force_expire:
+                rec.expires_at = min(rec.expires_at, self.clock() - 1)
+            if rec.expires_at < self.clock():
+                return AuthResult.EXPIRED, rec
+            return AuthResult.OK, rec
+
+    # ------------------------------------------------------------------ images
+
+    def store_image(self, marketplace: str, data: bytes, base_url: str) -> ImageRecord:
+        digest = hashlib.sha256(data).hexdigest()
+        with self.lock:
+            image_id = f"{marketplace[:2]}-{digest[:24]}"
+            rec = ImageRecord(image_id, f"{base_url}/_media/{image_id}.jpg", len(data), digest)
+            self.images[(marketplace, image_id)] = rec
+            return rec
+
+    # ------------------------------------------------------------------ items and review
+
+    def shop_items(self, marketplace: str, shop_id: str) -> dict[int, Item]:
+        return self.items.setdefault((marketplace, shop_id), {})
+
+    def create_item(self, marketplace: str, shop_id: str, **fields: object) -> Item:
+        with self.lock:
+            now = self.clock()
+            item = Item(
+                marketplace=marketplace,
+                shop_id=shop_id,
+                item_id=self.next_id(),
+                status="reviewing",
+                reason=None,
+                created_at=now,
+                updated_at=now,
+                review_at=now + self.config.review_seconds,
+                review_outcome=None,
+                **fields,  # type: ignore[arg-type]
+            )
+            item.review_outcome = self._review_decision(item)
+            self.shop_items(marketplace, shop_id)[item.item_id] = item
+            return item
+
+    def resubmit(self, item: Item) -> None:
+        """An edit sends the item through review again (all four marketplaces re-audit edits)."""
+        with self.lock:
+            now = self.clock()
+            item.updated_at = now
+            if item.status in ("rejected", "reviewing", "live"):
+                item.status = "reviewing"
+                item.reason = None
+                item.review_at = now + self.config.review_seconds
+                item.review_outcome = self._review_decision(item)
+
+    def _review_decision(self, item: Item) -> str | None:
+        text = f"{item.name}\n{item.description}".lower()
+        for word in PROHIBITED_WORDS:
+            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text):
+                return f"Prohibited word in title or description: '{word}'"
+        if self.rng.random() < self.config.rejection_share:
+            return self.rng.choice(REJECTION_REASONS)
+        return None
+
+    def settle(self, item: Item) -> Item:
+        """Apply a finished review (lazily, when someone looks)."""
+        with self.lock:
+            if item.status == "reviewing" and self.clock() >= item.review_at:
+                if item.review_outcome is None:
+                    item.status = "live"
+                else:
+                    item.status, item.reason = "rejected", item.review_outcome
+                item.updated_at = item.review_at
+            return item
+
+    def find_item(self, marketplace: str, shop_id: str, item_id: int) -> Item | None:
+        item = self.shop_items(marketplace, shop_id).get(item_id)
+        return self.settle(item) if item else None
+
+    def items_by_sku(self, marketplace: str, shop_id: str, sku: str) -> list[Item]:
+        return [
+            self.settle(i)
+            for i in self.shop_items(marketplace, shop_id).values()
+            if i.seller_sku == sku and i.status != "deleted"
+        ]
+
+    # ------------------------------------------------------------------ orders
+
+    def shop_orders(self, marketplace: str, shop_id: str) -> dict[str, Order]:
+        """All orders of a shop, generating the ones due since the last look."""
+        key = (marketplace, shop_id)
+        with self.lock:
+            now = self.clock()
+            start = self.generated_until.get(key, now - self.config.order_history_hours * 3600)
+            rate = self.config.orders_per_hour / 3600.0
+            t = start
+            while rate > 0:
+                t += self.rng.expovariate(rate)
+                if t > now:
+                    break
+                self._make_order(marketplace, shop_id, t)
+            self.generated_until[key] = now
+            return self.orders.setdefault(key, {})
+
+    def generate_orders(
+        self, marketplace: str, shop_id: str, count: int, since: float, until: float,
+        status: str | None = None,
+    ) -> list[Order]:
+        """Orders spread evenly over ``[since, until)`` (admin endpoint, tests)."""
+        self.shop_orders(marketplace, shop_id)
+        with self.lock:
+            step = (until - since) / max(count, 1)
+            return [self._make_order(marketplace, shop_id, since + i * step, status) for i in range(count)]
+
+    def _make_order(self, marketplace: str, shop_id: str, created: float, status: str | None = None) -> Order:
+        rng = self.rng
+        live = [i for i in self.shop_items(marketplace, shop_id).values() if i.status == "live"]
+        catalogue = [(i.item_id, i.seller_sku, i.name, i.price_vnd) for i in live] or [
+            (100 + n, sku, name, price) for n, (sku, name, price) in enumerate(DEMO_CATALOGUE)
+        ]
+        picks = rng.sample(catalogue, k=min(len(catalogue), rng.randint(1, 3)))
+        lines = [OrderLineRec(iid, sku, name, rng.randint(1, 4), price) for iid, sku, name, price in picks]
+        if status is not None:
+            # Forced status (admin endpoint): it holds from creation + a few seconds.
+            path = [UNPAID, CANCELLED] if status == CANCELLED else [UNPAID, READY, SHIPPED, DELIVERED, status]
+            path = path[: path.index(status) + 1]
+            timeline = [(created + i, s) for i, s in enumerate(path)]
+        else:
+            fate = rng.choices([COMPLETED, CANCELLED, RETURNED], weights=[85, 10, 5])[0]
+            if fate == CANCELLED:
+                timeline = [(created, UNPAID), (created + 1800, CANCELLED)]
+            else:
+                timeline = [
+                    (created, UNPAID), (created + 600, READY), (created + 86400, SHIPPED),
+                    (created + 3 * 86400, DELIVERED), (created + 6 * 86400, fate),
+                ]
+        order_id = f"{time.strftime('%y%m%d', time.gmtime(created))}{self.next_id():010d}"
+        order = Order(marketplace, shop_id, order_id, created, lines, rng.choice((0, 15_000, 22_000, 30_000)), timeline)
+        self.orders.setdefault((marketplace, shop_id), {})[order_id] = order
+        return order
+
+    # ------------------------------------------------------------------ faults
+
+    def fault_config(self, marketplace: str) -> FaultConfig:
+        return self.faults.get(marketplace) or self.faults.get("*") or FaultConfig()
+
+    def roll_fault(self, marketplace: str, *, is_write: bool, has_token: bool) -> str | None:
+        """Pick the fault for one API request, forced ones first."""
+        with self.lock:
+            for key in (marketplace, "*"):
+                cfg = self.faults.get(key)
+                if cfg and cfg.next:
+                    kind = cfg.next[0]
+                    if kind == "timeout_after_write" and not is_write:
+                        continue
+                    if kind == "expired_token" and not has_token:
+                        continue
+                    cfg.next.pop(0)
+                    return kind
+            cfg = self.fault_config(marketplace)
+            draws = (
+                ("429", cfg.p_429),
+                ("5xx", cfg.p_5xx),
+                ("drop", cfg.p_drop),
+                ("expired_token", cfg.p_expired_token if has_token else 0.0),
+                ("timeout_after_write", cfg.p_timeout_after_write if is_write else 0.0),
+            )
+            for kind, p in draws:
+                if p > 0 and self.rng.random() < p:
+                    return kind
+            return None
+
+    def set_faults(self, marketplace: str, cfg: FaultConfig) -> None:
+        for kind in cfg.next:
+            if kind not in FAULT_KINDS:
+                raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        with self.lock:
+            self.faults[marketplace] = cfg
+
+    # ------------------------------------------------------------------ quotas
+
+    def take_quota(self, marketplace: str, app_key: str, shop_id: str | None) -> float:
+        """Per-app and per-shop call quotas (GCRA, no burst beyond one second's worth).
+
+        Returns 0 when the call may proceed, else the seconds until it may
+        (the ``Retry-After`` the marketplace module answers with).
+        """
+        limits = [((marketplace, "app", app_key), self.config.app_calls_per_s)]
+        if shop_id:
+            limits.append(((marketplace, "shop", app_key, shop_id), self.config.shop_calls_per_s))
+        with self.lock:
+            now = self.clock()
+            wait = 0.0
+            updates = []
+            for key, rate in limits:
+                if rate <= 0:
+                    continue
+                interval = 1.0 / rate
+                tat = max(self._quota_tat.get(key, now), now)
+                allow_at = tat - max(rate, 1.0) * interval + interval  # one second's worth of calls
+                wait = max(wait, allow_at - now)
+                updates.append((key, tat + interval))
+            if wait > 0:
+                return wait
+            for key, tat in updates:
+                self._quota_tat[key] = tat
+            return 0.0
+
+    # ------------------------------------------------------------------ inspection
+
+    def inspection(self) -> dict[str, dict[str, dict[str, list[dict[str, object]]]]]:
+        """``{marketplace: {shop_id: {seller_sku: [item...]}}}`` — tests count duplicates here."""
+        out: dict[str, dict[str, dict[str, list[dict[str, object]]]]] = {}
+        with self.lock:
+            for (mkt, shop_id), items in self.items.items():
+                by_sku = out.setdefault(mkt, {}).setdefault(shop_id, {})
+                for item in items.values():
+                    self.settle(item)
+                    by_sku.setdefault(item.seller_sku, []).append(
+                        {
+                            "item_id": item.item_id,
+                            "name": item.name,
+                            "status": item.status,
+                            "reason": item.reason,
+                            "price_vnd": item.price_vnd,
+                            "stock": item.stock,
+                        }
+                    )
+        return out

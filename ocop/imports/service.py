@@ -1,0 +1,224 @@
+"""The import service the CLI, the web upload and the arq job all call.
+
+``run_import`` reads the file, validates every row in memory, writes in one transaction
+(:mod:`ocop.imports.persist`), and then hands photos of new or changed products to an
+:class:`~ocop.imports.images.ImageSink` (the media pipeline's hook). Photo problems are reported
+on their row but do not undo the row: the product data is right, only a photo is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+from piccolo.engine.base import Engine
+
+from ocop.imports.columns import BY_KEY, match_headers
+from ocop.imports.fetch import AddressPolicy, FetchLimits, FetchRefused, fetch_image, public_only
+from ocop.imports.images import ImageRef, ImageSink, zip_index
+from ocop.imports.persist import write_records
+from ocop.imports.readers import UnreadableFile, read_file
+from ocop.imports.tables import ImportBatch
+from ocop.imports.validate import MissingColumns, RowFault, RowRecord, validate_sheet
+from ocop.producers.tables import Producer
+
+Progress = Callable[[int, int], None]
+MAX_ZIP_MEMBER_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSource:
+    """The uploaded or given file (name decides the reader together with its bytes) and optional photo ZIP."""
+
+    file_name: str
+    data: bytes
+    images_zip: bytes | None = None
+
+    @classmethod
+    def from_paths(cls, path: Path, images: Path | None = None) -> ImportSource:
+        try:
+            return cls(path.name, path.read_bytes(), images.read_bytes() if images else None)
+        except OSError as exc:
+            raise UnreadableFile(f"Không mở được tệp: {exc.filename}", f"Cannot open the file: {exc.filename}") from exc
+
+
+@dataclass(slots=True)
+class ImportResult:
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    errors: list[RowFault]
+    unknown_columns: list[str] = field(default_factory=list)
+    encoding: str = "unicode"
+    batch_id: int | None = None
+    dry_run: bool = False
+
+    def to_json(self, lang: str = "vi") -> dict[str, Any]:
+        """The shape of issue 4: rows/created/updated/unchanged/failed and the row errors."""
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "errors": [
+                {"row": f.row, "column": f.column, "value": f.value, "message": f.message_vi if lang == "vi" else f.message_en}
+                for f in self.errors
+            ],
+        }
+
+    @property
+    def exit_status(self) -> int:
+        """0 when no row failed (and no photo failed), 1 otherwise (2 is for unreadable files)."""
+        return 1 if self.failed or self.errors else 0
+
+
+def _fault_report(faults: list[RowFault]) -> list[dict[str, Any]]:
+    return [
+        {"row": f.row, "column": f.column, "value": f.value, "code": f.code, "message_vi": f.message_vi, "message_en": f.message_en}
+        for f in faults
+    ]
+
+
+async def run_import(
+    source: ImportSource,
+    *,
+    actor_user_id: int | None,
+    dry_run: bool,
+    progress: Progress | None = None,
+    engine: Engine | None = None,
+    image_sink: ImageSink | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    fetch_limits: FetchLimits = FetchLimits(),
+    address_policy: AddressPolicy = public_only,
+) -> ImportResult:
+    """Import one catalogue file. Raises :class:`UnreadableFile` when the file cannot be read at all.
+
+    ``progress(done, total)`` is called as rows are validated (first half) and written (second half).
+    With ``image_sink``, photos of created/updated rows are collected (ZIP member or URL fetched
+    under :mod:`ocop.imports.fetch`'s SSRF defences) after the commit and submitted; photo faults
+    are added to the result and the batch report without undoing their rows.
+    """
+    engine = engine or Producer._meta.db
+    started_at = datetime.now(timezone.utc)
+    zip_archive = _open_zip(source.images_zip)
+    zip_names = zip_index(zip_archive) if zip_archive else None
+    sheet = read_file(source.file_name, source.data)
+    header = match_headers(sheet.header)
+    try:
+        validation = validate_sheet(
+            sheet, header, zip_names=zip_names, progress=(lambda done, n: progress(done, 2 * n)) if progress else None
+        )
+    except MissingColumns as exc:
+        raise UnreadableFile(exc.message_vi, exc.message_en) from exc
+    total = validation.rows
+    failed_rows = {f.row for f in validation.faults}
+    batch = {
+        "created_by": actor_user_id,
+        "file_name": source.file_name[:255],
+        "file_sha256": hashlib.sha256(source.data).hexdigest(),
+        "status": "done",
+        "started_at": started_at,
+        "dry_run": dry_run,
+        "rows": total,
+        "failed": len(failed_rows),
+        "report": _fault_report(validation.faults),
+        "finished_at": datetime.now(timezone.utc),
+    }
+    summary = await write_records(
+        validation.records,
+        engine=engine,
+        batch=batch,
+        dry_run=dry_run,
+        progress=(lambda done, n: progress(total + done, 2 * total)) if progress else None,
+    )
+    errors = list(validation.faults)
+    if image_sink is not None and not dry_run:
+        by_row = {r.row: r for r in validation.records}
+        wanted = [(by_row[o.row], o.product_id) for o in summary.outcomes if o.has_images]
+        index = header.positions.get("images")
+        label = str(sheet.header[index]).strip() if index is not None else BY_KEY["images"].header
+        photo_faults = await _deliver_images(wanted, zip_archive, image_sink, http_client, fetch_limits, address_policy, label)
+        if photo_faults and summary.batch_id is not None:
+            report = _fault_report(sorted(validation.faults + photo_faults, key=lambda f: f.row))
+            await ImportBatch.update({ImportBatch.report: report}).where(ImportBatch.id == summary.batch_id)
+        errors += photo_faults
+    if progress:
+        progress(2 * total, 2 * total)
+    return ImportResult(
+        rows=total,
+        created=summary.count("created"),
+        updated=summary.count("updated"),
+        unchanged=summary.count("unchanged"),
+        failed=len(failed_rows),
+        errors=sorted(errors, key=lambda f: f.row),
+        unknown_columns=validation.unknown_columns,
+        encoding=validation.encoding.value,
+        batch_id=summary.batch_id,
+        dry_run=dry_run,
+    )
+
+
+def _open_zip(data: bytes | None) -> zipfile.ZipFile | None:
+    if data is None:
+        return None
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile("Tệp ảnh không phải ZIP hợp lệ", "The images file is not a valid ZIP") from exc
+
+
+async def _deliver_images(
+    wanted: list[tuple[RowRecord, int]],
+    archive: zipfile.ZipFile | None,
+    sink: ImageSink,
+    client: httpx.AsyncClient | None,
+    limits: FetchLimits,
+    policy: AddressPolicy,
+    column: str,
+) -> list[RowFault]:
+    """Collect each photo's bytes (ZIP member or fetched URL) and submit it; faults per photo."""
+    faults: list[RowFault] = []
+    gate = asyncio.Semaphore(8)
+    own_client = client is None
+    client = client or httpx.AsyncClient(timeout=limits.timeout_s, follow_redirects=False)
+
+    async def one(record: RowRecord, product_id: int, position: int, ref: ImageRef) -> None:
+        async with gate:
+            try:
+                data = _zip_bytes(archive, ref.value) if ref.kind == "zip" else await fetch_image(
+                    ref.value, client=client, limits=limits, policy=policy
+                )
+            except FetchRefused as exc:
+                faults.append(RowFault(record.row, column, ref.value, exc.code, exc.message_vi, exc.message_en))
+                return
+            await sink.submit(product_id=product_id, position=position, ref=ref, data=data)
+
+    try:
+        await asyncio.gather(*(one(r, pid, pos, ref) for r, pid in wanted for pos, ref in enumerate(r.images)))
+    finally:
+        if own_client:
+            await client.aclose()
+    return faults
+
+
+def _zip_bytes(archive: zipfile.ZipFile | None, member: str) -> bytes:
+    assert archive is not None  # validation only yields ZIP refs when a ZIP was given
+    info = archive.getinfo(member)
+    if info.file_size > MAX_ZIP_MEMBER_BYTES:
+        raise FetchRefused("image_too_large", "Ảnh trong ZIP lớn hơn 20 MB", "Image in the ZIP is larger than 20 MB")
+    with archive.open(info) as fh:
+        data = fh.read(MAX_ZIP_MEMBER_BYTES + 1)
+    if len(data) > MAX_ZIP_MEMBER_BYTES:  # the declared size can lie
+        raise FetchRefused("image_too_large", "Ảnh trong ZIP lớn hơn 20 MB", "Image in the ZIP is larger than 20 MB")
+    return data

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from ocop.accounts.tables import ApiToken, User
+from ocop.accounts.tables import ApiToken, PasswordReset, User
 from ocop.audit.tables import AuditEvent
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.imports.tables import ImportBatch
@@ -17,6 +17,7 @@ TABLES = [
     Producer,
     User,
     ApiToken,
+    PasswordReset,
     Product,
     Certificate,
     Image,

@@ -35,22 +35,40 @@ async def create_user(new: NewUser) -> User:
     if not username:
         raise AccountError("username_required", "A username is required.", "Cần nhập tên đăng nhập.")
     if new.role not in ROLES:
-        raise AccountError("bad_role", f"Role must be one of {', '.join(ROLES)}.",
-                           f"Vai trò phải là một trong: {', '.join(ROLES)}.")
+        raise AccountError(
+            "bad_role",
+            f"Role must be one of {', '.join(ROLES)}.",
+            f"Vai trò phải là một trong: {', '.join(ROLES)}.",
+        )
     if len(new.password) < MIN_LENGTH:
-        raise AccountError("password_too_short", f"The password needs at least {MIN_LENGTH} characters.",
-                           f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự.")
+        raise AccountError(
+            "password_too_short",
+            f"The password needs at least {MIN_LENGTH} characters.",
+            f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự.",
+        )
     if new.role == "producer" and new.producer_id is None:
-        raise AccountError("producer_required", "A producer account belongs to a producer.",
-                           "Tài khoản chủ thể phải gắn với một chủ thể OCOP.")
+        raise AccountError(
+            "producer_required",
+            "A producer account belongs to a producer.",
+            "Tài khoản chủ thể phải gắn với một chủ thể OCOP.",
+        )
     if new.role == "staff" and new.area_province_code is None:
-        raise AccountError("area_required", "Staff need an area (a province, optionally communes).",
-                           "Cán bộ cần có địa bàn phụ trách (tỉnh, có thể kèm danh sách xã).")
+        raise AccountError(
+            "area_required",
+            "Staff need an area (a province, optionally communes).",
+            "Cán bộ cần có địa bàn phụ trách (tỉnh, có thể kèm danh sách xã).",
+        )
     if await User.exists().where(User.username == username):
         raise AccountError("username_taken", "This username is taken.", "Tên đăng nhập đã được sử dụng.")
-    user = User(username=username, password_hash=hash_password(new.password), role=new.role,
-                display_name=clean(new.display_name), producer=new.producer_id,
-                area_province_code=new.area_province_code, area_commune_codes=list(new.area_commune_codes))
+    user = User(
+        username=username,
+        password_hash=hash_password(new.password),
+        role=new.role,
+        display_name=clean(new.display_name),
+        producer=new.producer_id,
+        area_province_code=new.area_province_code,
+        area_commune_codes=list(new.area_commune_codes),
+    )
     await user.save()
     return user
 
@@ -75,8 +93,11 @@ _DUMMY_HASH = hash_password("not-a-real-password-0")
 
 def check_new_password(password: str, confirm: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise AccountError("password_too_short", f"The password needs at least {MIN_LENGTH} characters.",
-                           f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự.")
+        raise AccountError(
+            "password_too_short",
+            f"The password needs at least {MIN_LENGTH} characters.",
+            f"Mật khẩu cần ít nhất {MIN_LENGTH} ký tự.",
+        )
     if password != confirm:
         raise AccountError("password_mismatch", "The two passwords differ.", "Hai mật khẩu không khớp.")
 
@@ -86,7 +107,9 @@ async def change_password(user_id: int, current: str, new: str, confirm: str) ->
 
     row = await User.select(User.password_hash).where(User.id == user_id).first()
     if row is None or not verify_password(row["password_hash"], current):
-        raise AccountError("wrong_password", "The current password is wrong.", "Mật khẩu hiện tại không đúng.")
+        raise AccountError(
+            "wrong_password", "The current password is wrong.", "Mật khẩu hiện tại không đúng."
+        )
     check_new_password(new, confirm)
     await User.update({User.password_hash: hash_password(new)}).where(User.id == user_id)
 
@@ -103,9 +126,14 @@ async def make_reset_link(user_id: int, created_by: int, base_url: str) -> str:
     from ocop.accounts.tokens import hash_token
 
     token = secrets.token_urlsafe(32)
-    await PasswordReset.insert(PasswordReset(
-        user=user_id, created_by=created_by, token_hash=hash_token(token),
-        expires_at=datetime.now(UTC) + timedelta(hours=RESET_VALID_HOURS)))
+    await PasswordReset.insert(
+        PasswordReset(
+            user=user_id,
+            created_by=created_by,
+            token_hash=hash_token(token),
+            expires_at=datetime.now(UTC) + timedelta(hours=RESET_VALID_HOURS),
+        )
+    )
     return f"{base_url.rstrip('/')}/reset/{token}"
 
 
@@ -116,8 +144,11 @@ async def reset_target(token: str) -> dict[str, object] | None:
     from ocop.accounts.tables import PasswordReset
     from ocop.accounts.tokens import hash_token
 
-    row = await PasswordReset.select().where(
-        (PasswordReset.token_hash == hash_token(token)) & PasswordReset.used_at.is_null()).first()
+    row = (
+        await PasswordReset.select()
+        .where((PasswordReset.token_hash == hash_token(token)) & PasswordReset.used_at.is_null())
+        .first()
+    )
     if row is None or row["expires_at"] <= datetime.now(UTC):
         return None
     return row
@@ -131,9 +162,14 @@ async def use_reset_link(token: str, new: str, confirm: str) -> int:
 
     row = await reset_target(token)
     if row is None:
-        raise AccountError("reset_link_invalid", "This link is invalid, used or expired.",
-                           "Đường dẫn không hợp lệ, đã dùng hoặc đã hết hạn.")
+        raise AccountError(
+            "reset_link_invalid",
+            "This link is invalid, used or expired.",
+            "Đường dẫn không hợp lệ, đã dùng hoặc đã hết hạn.",
+        )
     check_new_password(new, confirm)
     await User.update({User.password_hash: hash_password(new)}).where(User.id == row["user"])
-    await PasswordReset.update({PasswordReset.used_at: datetime.now(UTC)}).where(PasswordReset.id == row["id"])
+    await PasswordReset.update({PasswordReset.used_at: datetime.now(UTC)}).where(
+        PasswordReset.id == row["id"]
+    )
     return int(row["user"])  # type: ignore[arg-type]

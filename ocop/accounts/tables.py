@@ -38,3 +38,15 @@ class ApiToken(Table, tablename="api_token"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class PasswordReset(Table, tablename="password_reset"):
+    """A one-time password-reset link made by staff/admin and handed over in person (no e-mail
+    server is assumed). Only a hash of the link's token is stored; ``used_at`` makes it single use."""
+
+    user = ForeignKey(User, index=True)
+    created_by = ForeignKey(User, null=True, default=None)
+    token_hash = Varchar(length=128, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

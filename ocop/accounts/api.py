@@ -1,0 +1,80 @@
+"""``/api/v1/me`` and personal API tokens (create, list, revoke)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, delete, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
+
+from ocop.accounts.auth import Me, requires_user
+from ocop.accounts.tokens import create_token, list_tokens, revoke_token
+from ocop.web.api_support import ERRORS
+
+
+class MeOut(msgspec.Struct):
+    id: int
+    username: str
+    role: str
+    producer_id: int | None
+    area_province_code: int | None
+    area_commune_codes: list[int]
+    locale: str
+
+
+class TokenCreate(msgspec.Struct):
+    name: str
+
+
+class TokenOut(msgspec.Struct):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class TokenCreated(msgspec.Struct):
+    id: int
+    name: str
+    token: str
+    """Shown once; only its hash is stored."""
+
+
+class AccountController(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+    guards = [requires_user]
+    responses = ERRORS
+
+    @get("/me")
+    async def me_(self, me: Me) -> MeOut:
+        return MeOut(
+            id=me.user_id,
+            username=me.username,
+            role=me.role,
+            producer_id=me.producer_id,
+            area_province_code=me.area_province_code,
+            area_commune_codes=list(me.area_commune_codes),
+            locale=me.locale,
+        )
+
+    @get("/tokens")
+    async def tokens(self, me: Me) -> list[TokenOut]:
+        return [msgspec.convert(row, TokenOut) for row in await list_tokens(me.user_id)]
+
+    @post("/tokens", status_code=201)
+    async def token_create(self, me: Me, data: JSONBody[TokenCreate]) -> TokenCreated:
+        """Create a personal token for scripts: send it as ``Authorization: Bearer <token>``."""
+        row, clear = await create_token(me.user_id, data.name)
+        return TokenCreated(id=row["id"], name=row["name"], token=clear)
+
+    @delete("/tokens/{token_id:int}", status_code=204)
+    async def token_revoke(self, me: Me, token_id: FromPath[int]) -> None:
+        if not await revoke_token(me.user_id, token_id):
+            raise NotFoundException("Not found.")
+
+
+ROUTES = [AccountController]

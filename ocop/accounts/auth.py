@@ -1,0 +1,200 @@
+"""Who is asking: the signed-in user of a page (session) or of a script (personal API token).
+
+Every handler that needs a person takes ``me: Principal`` (the ``me`` dependency registered by the
+app) or calls :func:`current_user`. Roles are checked with the guards :func:`requires_producer`,
+:func:`requires_staff`, :func:`requires_admin` (403 on the wrong role, 401 when nobody is signed in);
+objects are checked with :mod:`ocop.accounts.access` (404 when the object is not yours).
+
+API calls authenticated by the session cookie must also send the ``x-csrftoken`` header equal to the
+``csrftoken`` cookie on unsafe methods (double-submit; the CSRF middleware itself skips ``/api/``
+because token-authenticated scripts have no cookie).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from ocop.accounts.tables import User
+from ocop.accounts.tokens import lookup_token
+from ocop.web.i18n import negotiate
+
+_STATE_KEY = "principal"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(NotAuthorizedException):
+    """Nobody is signed in: pages redirect to the login form, the API answers 401."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    username: str
+    role: str
+    display_name: str = ""
+    producer_id: int | None = None
+    area_province_code: int | None = None
+    area_commune_codes: tuple[int, ...] = ()
+    locale: str = "vi"
+    via_token: bool = False
+    acting_for_producer_id: int | None = None
+    """Staff/admin acting on a producer's behalf (chosen on the staff pages, kept in the session)."""
+
+    @property
+    def is_producer(self) -> bool:
+        return self.role == "producer"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def in_area(self, province_code: int | None, commune_code: int | None) -> bool:
+        """Is an address inside this staff member's area? (admins: everywhere; producers: never)."""
+        if self.is_admin:
+            return True
+        if not self.is_staff or province_code is None or province_code != self.area_province_code:
+            return False
+        return not self.area_commune_codes or commune_code in self.area_commune_codes
+
+
+def principal_of(
+    user: User | dict[str, Any], *, via_token: bool = False, acting_for: int | None = None
+) -> Principal:
+    row = user if isinstance(user, dict) else user.to_dict()
+    communes = row.get("area_commune_codes") or []
+    if isinstance(communes, str):  # piccolo returns JSON columns as text from select()
+        communes = json.loads(communes or "[]")
+    return Principal(
+        user_id=int(row["id"]),
+        username=row["username"],
+        role=row["role"],
+        display_name=row.get("display_name") or "",
+        producer_id=row.get("producer"),
+        area_province_code=row.get("area_province_code"),
+        area_commune_codes=tuple(int(c) for c in communes),
+        locale=row.get("locale") or "vi",
+        via_token=via_token,
+        acting_for_producer_id=acting_for if row["role"] in ("staff", "admin") else None,
+    )
+
+
+async def _load(user_id: int) -> dict[str, Any] | None:
+    return await User.select().where((User.id == user_id) & (User.is_active == True)).first()  # noqa: E712
+
+
+def _csrf_header_ok(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    cookie = connection.cookies.get("csrftoken", "")
+    header = connection.headers.get("x-csrftoken", "")
+    return bool(cookie) and hmac.compare_digest(cookie, header)
+
+
+async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The signed-in user, or None. Cached for the request; also fixes the request's locale."""
+    state = connection.scope.setdefault("state", {})
+    if _STATE_KEY in state:
+        return state[_STATE_KEY]  # type: ignore[no-any-return]
+    principal: Principal | None = None
+    auth = connection.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        user_id = await lookup_token(auth[7:].strip())
+        row = await _load(user_id) if user_id else None
+        if row is None:
+            raise NotAuthorizedException("Invalid or revoked API token.")
+        principal = principal_of(row, via_token=True)
+    else:
+        session = connection.scope.get("session")
+        uid = session.get("uid") if isinstance(session, dict) else None
+        if uid is not None:
+            row = await _load(int(uid))
+            if row is not None:
+                api_write = (
+                    connection.scope["path"].startswith("/api/")
+                    and connection.scope.get("method", "GET") not in SAFE_METHODS
+                )
+                if api_write and not _csrf_header_ok(connection):
+                    raise PermissionDeniedException(
+                        "Send the x-csrftoken header with session-authenticated API writes."
+                    )
+                principal = principal_of(row, acting_for=session.get("acting_for"))
+    state[_STATE_KEY] = principal
+    state["locale"] = negotiate(connection, principal.locale if principal else None)
+    return principal
+
+
+async def require_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = await current_user(connection)
+    if principal is None:
+        raise LoginRequired("Please sign in.")
+    return principal
+
+
+Me = NamedDependency[Principal]
+"""Annotate a handler parameter ``me: Me`` to receive the signed-in user (401 otherwise)."""
+
+
+def _role_guard(*roles: str) -> Any:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = await require_user(connection)
+        if principal.role not in roles:
+            raise PermissionDeniedException("Your role cannot do this.")
+
+    guard.__name__ = f"requires_{'_or_'.join(roles)}"
+    return guard
+
+
+requires_user = _role_guard("producer", "staff", "admin")
+requires_producer = _role_guard("producer")
+requires_staff = _role_guard("staff", "admin")
+requires_admin = _role_guard("admin")
+
+
+async def provide_me(request: Request[Any, Any, Any]) -> Principal:
+    """Dependency ``me``: the signed-in user (401 otherwise)."""
+    return await require_user(request)
+
+
+async def provide_maybe_me(request: Request[Any, Any, Any]) -> Principal | None:
+    """Dependency ``maybe_me``: the signed-in user or None (public pages)."""
+    return await current_user(request)
+
+
+async def touch_login(user_id: int) -> None:
+    await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == user_id)
+
+
+def login_required_handler(request: Any, exc: Exception) -> Any:
+    """Pages send people to the sign-in form (and back afterwards); the API gets the 401 error shape."""
+    from urllib.parse import quote
+
+    from litestar.response import Redirect
+
+    from ocop.web.errors import _wants_html, error_handler
+
+    if _wants_html(request) and request.method == "GET":
+        return Redirect(path=f"/login?next={quote(request.url.path)}", status_code=303)
+    return error_handler(request, exc)
+
+
+async def load_principal(request: Any) -> None:
+    """App-wide ``before_request``: resolve the user (and the page language) once per request, so
+    templates can show who is signed in through :func:`viewer`."""
+    await current_user(request)
+
+
+def viewer(context: dict[str, Any]) -> Principal | None:
+    """Template callable: the signed-in user of the page being rendered, or None."""
+    return context["request"].scope.get("state", {}).get(_STATE_KEY)  # type: ignore[no-any-return]

@@ -1,0 +1,68 @@
+"""Personal API tokens for staff scripts (``Authorization: Bearer ocop_…``).
+
+The token is shown once when created; only its SHA-256 is stored, so a database leak does not leak
+usable tokens. A random 32-byte token needs no slow hash (nothing to brute-force, unlike passwords).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from ocop.accounts.tables import ApiToken
+
+PREFIX = "ocop_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_token(user_id: int, name: str) -> tuple[dict[str, Any], str]:
+    """Create a token; returns (row, the clear token to show once)."""
+    clear = PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user=user_id, name=name.strip()[:120] or "token", token_hash=hash_token(clear))
+    await row.save()
+    return row.to_dict(), clear
+
+
+async def list_tokens(user_id: int) -> list[dict[str, Any]]:
+    return (
+        await ApiToken.select(
+            ApiToken.id, ApiToken.name, ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at
+        )
+        .where(ApiToken.user == user_id)
+        .order_by(ApiToken.id)
+    )
+
+
+async def revoke_token(user_id: int, token_id: int) -> bool:
+    """Revoke one of the user's own tokens; False when it is not theirs (or does not exist)."""
+    row = (
+        await ApiToken.select(ApiToken.id)
+        .where((ApiToken.id == token_id) & (ApiToken.user == user_id))
+        .first()
+    )
+    if row is None:
+        return False
+    await ApiToken.update({ApiToken.revoked_at: datetime.now(UTC)}).where(
+        (ApiToken.id == token_id) & ApiToken.revoked_at.is_null()
+    )
+    return True
+
+
+async def lookup_token(clear: str) -> int | None:
+    """The user id of a live token, or None."""
+    if not clear.startswith(PREFIX):
+        return None
+    row = (
+        await ApiToken.select(ApiToken.id, ApiToken.user)
+        .where((ApiToken.token_hash == hash_token(clear)) & ApiToken.revoked_at.is_null())
+        .first()
+    )
+    if row is None:
+        return None
+    await ApiToken.update({ApiToken.last_used_at: datetime.now(UTC)}).where(ApiToken.id == row["id"])
+    return int(row["user"])

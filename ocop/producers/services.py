@@ -1,0 +1,180 @@
+"""Producer sign-up: one transaction writes the producer and its first user account.
+
+Every field is checked with the domain rules (tax code check digit, Vietnamese phone formats,
+2025 administrative units) and all problems are reported at once, field by field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ocop.accounts.services import AccountError, NewUser, create_user
+from ocop.domain.errors import FieldError, InvalidValue, required
+from ocop.domain.ocop import ProducerKind
+from ocop.domain.phone import parse_phone
+from ocop.domain.taxcode import parse_tax_code
+from ocop.domain.text import clean, fold
+from ocop.producers.addresses import province_options, ward_options
+from ocop.producers.tables import Producer
+
+
+class SignupInvalid(Exception):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(", ".join(e.field for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerFields:
+    kind: str
+    legal_name: str
+    tax_code: str
+    phone: str
+    province_code: int
+    commune_code: int
+    address_line: str = ""
+    email: str = ""
+    representative: str = ""
+
+
+def validate_producer(form: dict[str, str]) -> tuple[ProducerFields | None, list[FieldError]]:
+    """Check the producer part of a form; returns clean values or the list of field errors."""
+    errors: list[FieldError] = []
+    kinds = {k.value for k in ProducerKind}
+    kind = form.get("kind", "")
+    if kind not in kinds:
+        errors.append(
+            FieldError(
+                "kind", "invalid_producer_kind", "Chọn loại hình chủ thể", "Choose the kind of producer"
+            )
+        )
+    legal_name = clean(form.get("legal_name", ""))
+    if not legal_name:
+        errors.append(required("legal_name"))
+    tax_code = phone = ""
+    try:
+        tax_code = parse_tax_code(form.get("tax_code", "")).value if form.get("tax_code", "").strip() else ""
+        if not tax_code:
+            errors.append(required("tax_code"))
+    except InvalidValue as exc:
+        errors.append(exc.for_field("tax_code"))
+    try:
+        phone = parse_phone(form.get("phone", "")) if form.get("phone", "").strip() else ""
+        if not phone:
+            errors.append(required("phone"))
+    except InvalidValue as exc:
+        errors.append(exc.for_field("phone"))
+    province = int(form["province_code"]) if form.get("province_code", "").isdigit() else None
+    commune = int(form["commune_code"]) if form.get("commune_code", "").isdigit() else None
+    if province is None or all(o.code != province for o in province_options()):
+        errors.append(
+            FieldError("province_code", "unknown_province", "Chọn tỉnh/thành phố", "Choose a province")
+        )
+    elif commune is None or all(o.code != commune for o in ward_options(province)):
+        errors.append(
+            FieldError(
+                "commune_code",
+                "unknown_ward",
+                "Chọn xã/phường thuộc tỉnh đã chọn",
+                "Choose a commune/ward of the chosen province",
+            )
+        )
+    if errors:
+        return None, errors
+    return ProducerFields(
+        kind=kind,
+        legal_name=legal_name,
+        tax_code=tax_code,
+        phone=phone,
+        province_code=province,
+        commune_code=commune,  # type: ignore[arg-type]
+        address_line=clean(form.get("address_line", "")),
+        email=clean(form.get("email", "")),
+        representative=clean(form.get("representative", "")),
+    ), []
+
+
+async def sign_up(form: dict[str, str]) -> tuple[dict[str, Any], int]:
+    """Create the producer and its user; returns (producer row, user id). Raises SignupInvalid."""
+    fields, errors = validate_producer(form)
+    password, confirm = form.get("password", ""), form.get("confirm", "")
+    if password != confirm:
+        errors.append(
+            FieldError("confirm", "password_mismatch", "Hai mật khẩu không khớp", "The two passwords differ")
+        )
+    if fields is not None and await Producer.exists().where(Producer.tax_code == fields.tax_code):
+        errors.append(
+            FieldError(
+                "tax_code",
+                "tax_code_taken",
+                "Mã số thuế này đã được đăng ký",
+                "This tax code is already registered",
+            )
+        )
+    if errors or fields is None:
+        raise SignupInvalid(errors)
+    async with Producer._meta.db.transaction():
+        producer = Producer(
+            kind=fields.kind,
+            legal_name=fields.legal_name,
+            name_folded=fold(fields.legal_name),
+            tax_code=fields.tax_code,
+            phone=fields.phone,
+            email=fields.email,
+            representative=fields.representative,
+            address_line=fields.address_line,
+            province_code=fields.province_code,
+            commune_code=fields.commune_code,
+        )
+        await producer.save()
+        try:
+            user = await create_user(
+                NewUser(
+                    username=form.get("username", ""),
+                    password=password,
+                    role="producer",
+                    display_name=fields.representative or fields.legal_name,
+                    producer_id=producer.id,
+                )
+            )
+        except AccountError as exc:
+            field = {"username_taken": "username", "username_required": "username"}.get(exc.code, "password")
+            raise SignupInvalid([FieldError(field, exc.code, exc.message_vi, exc.message_en)]) from exc
+    return producer.to_dict(), int(user.id)
+
+
+async def update_producer(producer_id: int, form: dict[str, str]) -> dict[str, Any]:
+    """Check and save a producer's details; returns {field: [old, new]} of what changed.
+    Raises SignupInvalid (field errors) like sign-up does."""
+    fields, errors = validate_producer(form)
+    if fields is not None and await Producer.exists().where(
+        (Producer.tax_code == fields.tax_code) & (Producer.id != producer_id)
+    ):
+        errors.append(
+            FieldError(
+                "tax_code",
+                "tax_code_taken",
+                "Mã số thuế này đã được đăng ký",
+                "This tax code is already registered",
+            )
+        )
+    if errors or fields is None:
+        raise SignupInvalid(errors)
+    values = {
+        "kind": fields.kind,
+        "legal_name": fields.legal_name,
+        "name_folded": fold(fields.legal_name),
+        "tax_code": fields.tax_code,
+        "phone": fields.phone,
+        "email": fields.email,
+        "representative": fields.representative,
+        "address_line": fields.address_line,
+        "province_code": fields.province_code,
+        "commune_code": fields.commune_code,
+    }
+    before = await Producer.select().where(Producer.id == producer_id).first() or {}
+    await Producer.update({getattr(Producer, k): v for k, v in values.items()}).where(
+        Producer.id == producer_id
+    )
+    return {k: [before.get(k), v] for k, v in values.items() if before.get(k) != v}

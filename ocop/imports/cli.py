@@ -13,10 +13,17 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ocop.imports.images import ImageRef
 from ocop.imports.readers import UnreadableFile
 from ocop.imports.tables import ImportBatch
 from ocop.imports.service import ImportResult, ImportSource, run_import
+from ocop.settings import Settings
+
+if TYPE_CHECKING:
+    from ocop.imports.media_sink import MediaImageSink
+    from ocop.jobs.queue import JobQueue
 
 
 class DatabaseNotReady(Exception):
@@ -73,22 +80,56 @@ async def _run(source: ImportSource, *, dry_run: bool, show_progress: bool) -> I
     from ocop import db
     from ocop.settings import get_settings
 
-    engine = db.use_database(db.engine_from_url(get_settings().effective_database_url))
+    settings = get_settings()
+    engine = db.use_database(db.engine_from_url(settings.effective_database_url))
     await db.prepare(engine)
+    sink = _CommandLineSink(settings)
     try:
         if not await ImportBatch.table_exists():
             raise DatabaseNotReady
         if not show_progress:
-            return await run_import(source, actor_user_id=None, dry_run=dry_run, engine=engine)
+            return await run_import(source, actor_user_id=None, dry_run=dry_run, engine=engine, image_sink=sink)
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
         with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                       console=_stderr_console()) as bar:
             task = bar.add_task(source.file_name, total=None)
             update: Callable[[int, int], None] = lambda done, total: bar.update(task, completed=done, total=total)
-            return await run_import(source, actor_user_id=None, dry_run=dry_run, engine=engine, progress=update)
+            return await run_import(source, actor_user_id=None, dry_run=dry_run, engine=engine, progress=update,
+                                    image_sink=sink)
     finally:
+        await sink.aclose()
         await db.close(engine)
+
+
+class _CommandLineSink:
+    """Photos go to this deployment's media store through :class:`MediaImageSink`. With
+    OCOP_REDIS_URL the normalization jobs are queued for the workers; without it (embedded mode: no
+    worker is reachable from a command) each photo is normalized right here, by the same job body.
+
+    Built on the first photo: the media pipeline's imports and the Redis connection cost a
+    catalogue without photos nothing (issue 4's speed target is measured on the whole process)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sink: MediaImageSink | None = None
+        self.queue: JobQueue | None = None
+        self._lock = asyncio.Lock()
+
+    async def submit(self, *, product_id: int, position: int, ref: ImageRef, data: bytes) -> None:
+        async with self._lock:
+            if self.sink is None:
+                from ocop.catalog.jobs import media_store
+                from ocop.imports.media_sink import MediaImageSink
+                from ocop.jobs.queue import open_queue
+
+                self.queue = await open_queue(self.settings.redis_url) if self.settings.redis_url else None
+                self.sink = MediaImageSink(media_store(self.settings), self.queue)
+        await self.sink.submit(product_id=product_id, position=position, ref=ref, data=data)
+
+    async def aclose(self) -> None:
+        if self.queue is not None:
+            await self.queue.close()
 
 
 def _stderr_console():  # type: ignore[no-untyped-def]

@@ -72,7 +72,18 @@ def zip_index(archive: zipfile.ZipFile) -> dict[str, str]:
     }
 
 
+class ImageRefused(Exception):
+    """A sink refuses a photo (not an image, too large, …): reported on its row, the row stays."""
+
+    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+
+
 class ImageSink(Protocol):
-    """Where collected photos go: the media pipeline implements this (hook for ``media/``)."""
+    """Where collected photos go: :class:`ocop.imports.media_sink.MediaImageSink` hands them to the
+    media pipeline. ``submit`` raises :class:`ImageRefused` for a photo it will not take."""
 
     async def submit(self, *, product_id: int, position: int, ref: ImageRef, data: bytes) -> None: ...

@@ -91,9 +91,23 @@ def read_delimited(data: bytes) -> Sheet:
     first_line = text.split("\n", 1)[0]
     delimiter = max("\t,;", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    # Record index, not reader.line_num: a quoted multi-line cell is still one spreadsheet row.
-    numbered = ((number, [nfc(c) if c else None for c in cells]) for number, cells in enumerate(reader, start=1))
-    return _split_header(numbered, encoding)
+    return _split_header(_numbered(reader), encoding)
+
+
+def _numbered(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[Cell]]]:
+    """Rows with their record index (not ``reader.line_num``: a quoted multi-line cell is still one
+    spreadsheet row). A row the csv module cannot parse (a cell over its 128 KiB field limit, or
+    binary garbage) makes the whole file unreadable, with the row named; nothing is written then."""
+    number = 0
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, [nfc(c) if c else None for c in cells]
+    except csv.Error as exc:
+        row = number + 1
+        raise UnreadableFile(
+            f"Tệp CSV hỏng ở dòng {row}: ô quá dài (trên 128 KB) hoặc dấu ngoặc kép không đóng",
+            f"The CSV file is broken at row {row}: {exc}",
+        ) from exc
 
 
 def read_file(path: Path | str, data: bytes | None = None) -> Sheet:

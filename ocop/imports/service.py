@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,16 +21,18 @@ from typing import Any
 import httpx
 from piccolo.engine.base import Engine
 
-from ocop.imports.columns import BY_KEY, match_headers
+from ocop.imports.columns import BY_KEY, HeaderMap, match_headers
 from ocop.imports.fetch import AddressPolicy, FetchLimits, FetchRefused, fetch_image, public_only
-from ocop.imports.images import ImageRef, ImageSink, zip_index
+from ocop.imports.images import ImageRef, ImageRefused, ImageSink, zip_index
 from ocop.imports.persist import write_records
-from ocop.imports.readers import UnreadableFile, read_file
+from ocop.imports.readers import Sheet, UnreadableFile, read_file
 from ocop.imports.tables import ImportBatch
-from ocop.imports.validate import MissingColumns, RowFault, RowRecord, validate_sheet
+from ocop.imports.validate import MissingColumns, RowFault, RowRecord, ValidationResult, validate_sheet
 from ocop.producers.tables import Producer
 
 Progress = Callable[[int, int], None]
+RowGate = Callable[[list[RowRecord]], Awaitable[list[RowFault]]]
+"""Refuses valid rows the caller may not write (e.g. staff outside their area); refused rows become faults."""
 MAX_ZIP_MEMBER_BYTES = 20 * 1024 * 1024
 
 
@@ -101,6 +103,8 @@ async def run_import(
     http_client: httpx.AsyncClient | None = None,
     fetch_limits: FetchLimits = FetchLimits(),
     address_policy: AddressPolicy = public_only,
+    source_key: str = "",
+    row_gate: RowGate | None = None,
 ) -> ImportResult:
     """Import one catalogue file. Raises :class:`UnreadableFile` when the file cannot be read at all.
 
@@ -108,49 +112,56 @@ async def run_import(
     With ``image_sink``, photos of created/updated rows are collected (ZIP member or URL fetched
     under :mod:`ocop.imports.fetch`'s SSRF defences) after the commit and submitted; photo faults
     are added to the result and the batch report without undoing their rows.
+
+    Reading and validating run in a worker thread: they are pure CPU work, and in embedded mode the
+    import job shares the event loop with the web pages (including this import's progress page).
+    ``progress`` may therefore be called from that thread. ``source_key`` (the uploaded file's
+    media-store key) is recorded on the batch so the web can offer the file back with errors.
+    ``row_gate`` sees the valid rows before anything is written; the rows it refuses are faults.
     """
     engine = engine or Producer._meta.db
     started_at = datetime.now(timezone.utc)
     zip_archive = _open_zip(source.images_zip)
     zip_names = zip_index(zip_archive) if zip_archive else None
-    sheet = read_file(source.file_name, source.data)
-    header = match_headers(sheet.header)
-    try:
-        validation = validate_sheet(
-            sheet, header, zip_names=zip_names, progress=(lambda done, n: progress(done, 2 * n)) if progress else None
-        )
-    except MissingColumns as exc:
-        raise UnreadableFile(exc.message_vi, exc.message_en) from exc
+    sheet, header, validation = await asyncio.to_thread(_read_and_validate, source, zip_names, progress)
     total = validation.rows
-    failed_rows = {f.row for f in validation.faults}
+    records, faults = validation.records, list(validation.faults)
+    if row_gate is not None and records:
+        refused = await row_gate(records)
+        if refused:
+            gated = {f.row for f in refused}
+            records = [r for r in records if r.row not in gated]
+            faults = sorted(faults + refused, key=lambda f: f.row)
+    failed_rows = {f.row for f in faults}
     batch = {
         "created_by": actor_user_id,
         "file_name": source.file_name[:255],
         "file_sha256": hashlib.sha256(source.data).hexdigest(),
+        "source_key": source_key,
         "status": "done",
         "started_at": started_at,
         "dry_run": dry_run,
         "rows": total,
         "failed": len(failed_rows),
-        "report": _fault_report(validation.faults),
+        "report": _fault_report(faults),
         "finished_at": datetime.now(timezone.utc),
     }
     summary = await write_records(
-        validation.records,
+        records,
         engine=engine,
         batch=batch,
         dry_run=dry_run,
         progress=(lambda done, n: progress(total + done, 2 * total)) if progress else None,
     )
-    errors = list(validation.faults)
+    errors = list(faults)
     if image_sink is not None and not dry_run:
-        by_row = {r.row: r for r in validation.records}
+        by_row = {r.row: r for r in records}
         wanted = [(by_row[o.row], o.product_id) for o in summary.outcomes if o.has_images]
         index = header.positions.get("images")
         label = str(sheet.header[index]).strip() if index is not None else BY_KEY["images"].header
         photo_faults = await _deliver_images(wanted, zip_archive, image_sink, http_client, fetch_limits, address_policy, label)
         if photo_faults and summary.batch_id is not None:
-            report = _fault_report(sorted(validation.faults + photo_faults, key=lambda f: f.row))
+            report = _fault_report(sorted(faults + photo_faults, key=lambda f: f.row))
             await ImportBatch.update({ImportBatch.report: report}).where(ImportBatch.id == summary.batch_id)
         errors += photo_faults
     if progress:
@@ -167,6 +178,20 @@ async def run_import(
         batch_id=summary.batch_id,
         dry_run=dry_run,
     )
+
+
+def _read_and_validate(
+    source: ImportSource, zip_names: dict[str, str] | None, progress: Progress | None
+) -> tuple[Sheet, HeaderMap, ValidationResult]:
+    sheet = read_file(source.file_name, source.data)
+    header = match_headers(sheet.header)
+    try:
+        validation = validate_sheet(
+            sheet, header, zip_names=zip_names, progress=(lambda done, n: progress(done, 2 * n)) if progress else None
+        )
+    except MissingColumns as exc:
+        raise UnreadableFile(exc.message_vi, exc.message_en) from exc
+    return sheet, header, validation
 
 
 def _open_zip(data: bytes | None) -> zipfile.ZipFile | None:
@@ -199,10 +224,9 @@ async def _deliver_images(
                 data = _zip_bytes(archive, ref.value) if ref.kind == "zip" else await fetch_image(
                     ref.value, client=client, limits=limits, policy=policy
                 )
-            except FetchRefused as exc:
+                await sink.submit(product_id=product_id, position=position, ref=ref, data=data)
+            except (FetchRefused, ImageRefused) as exc:
                 faults.append(RowFault(record.row, column, ref.value, exc.code, exc.message_vi, exc.message_en))
-                return
-            await sink.submit(product_id=product_id, position=position, ref=ref, data=data)
 
     try:
         await asyncio.gather(*(one(r, pid, pos, ref) for r, pid in wanted for pos, ref in enumerate(r.images)))

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from litestar import Litestar, Response
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.stores.redis import RedisStore
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
@@ -21,9 +24,23 @@ from litestar.template.config import TemplateConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from ocop import db
+from ocop.accounts.auth import (
+    LoginRequired,
+    load_principal,
+    login_required_handler,
+    provide_maybe_me,
+    provide_me,
+    viewer,
+)
+from ocop.accounts.sessions import SESSION_STORE, session_config
+from ocop.catalog.jobs import media_store
+from ocop.web.i18n import template_callables
+from ocop.web.routes import feature_routes
 from ocop.jobs.embedded import EmbeddedRedis, start_embedded_redis
 from ocop.jobs.queue import open_queue
 from ocop.jobs.worker import InProcessWorker, build_worker
+from ocop.marketplace.runtime import build_runtime
+from ocop.marketplace.sandbox import start_embedded_sandbox
 from ocop.settings import Settings, get_settings
 from ocop.web.errors import ErrorResponse, error_handler
 from ocop.web.health import healthz, readyz
@@ -32,6 +49,13 @@ from ocop.web.logs import RequestIdMiddleware, access_log_hook, configure_loggin
 from ocop.web.security_headers import security_headers_hook
 
 WEB_DIR = Path(__file__).parent / "web"
+
+
+def _register_template_callables(engine: JinjaTemplateEngine) -> None:
+    for key, func in template_callables().items():
+        engine.register_template_callable(key, func)
+    engine.register_template_callable("viewer", viewer)
+    engine.engine.autoescape = True
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Litestar:
@@ -51,12 +75,18 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             embedded = start_embedded_redis(settings.var_dir)
             redis_url = embedded.url
         queue = await open_queue(redis_url)
+        stop_sandbox = None
+        if settings.sandbox and settings.run_sandbox and not settings.sandbox_url:
+            _, stop_sandbox, _ = start_embedded_sandbox(settings)
+        market = build_runtime(settings, redis=queue.redis, timeout_s=settings.marketplace_timeout_s)
         worker: InProcessWorker | None = None
         if in_process_worker:
             worker = InProcessWorker(build_worker(settings, redis_url, handle_signals=False,
-                                                  ctx={"engine": engine, "queue": queue}))
+                                                  ctx={"engine": engine, "queue": queue, "market": market}))
             worker.start()
-        app.state.update(settings=settings, engine=engine, queue=queue, redis_url=redis_url)
+        app.stores.register(SESSION_STORE, RedisStore(queue.redis, namespace="ocop:session"), allow_override=True)
+        app.state.update(settings=settings, engine=engine, queue=queue, redis_url=redis_url,
+                         media=media_store(settings), market=market)
         log.info("started", embedded_redis=embedded is not None, worker=worker is not None,
                  database="sqlite" if settings.is_sqlite else "postgresql")
         try:
@@ -64,26 +94,40 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         finally:
             if worker:
                 await worker.stop()
+            await market.aclose()
+            if stop_sandbox:
+                stop_sandbox()
             await queue.close()
             if embedded:
                 embedded.stop()
             await db.close(engine)
             log.info("stopped")
 
+    from ocop.reports.routes import ROUTES as report_routes
+
     return Litestar(
         route_handlers=[
+            *report_routes,
             home,
             healthz,
             readyz,
             PrometheusController,
             create_static_files_router(path="/static", directories=[WEB_DIR / "static"], include_in_schema=False),
+            *feature_routes(),
         ],
+        dependencies={"me": Provide(provide_me), "maybe_me": Provide(provide_maybe_me)},
         lifespan=[lifespan],
+        before_request=load_principal,
         middleware=[RequestIdMiddleware,
-                    PrometheusConfig(app_name="ocop", prefix="ocop", group_path=True).middleware],
+                    PrometheusConfig(app_name="ocop", prefix="ocop", group_path=True).middleware,
+                    session_config(secure=settings.secure_cookies).middleware],
+        csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
+                               cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
         before_send=[access_log_hook, security_headers_hook(hsts=settings.secure_cookies)],
-        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
-        exception_handlers={HTTPException: error_handler, Exception: error_handler},
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine,
+                                       engine_callback=_register_template_callables),
+        exception_handlers={LoginRequired: login_required_handler, HTTPException: error_handler,
+                            Exception: error_handler},
         openapi_config=OpenAPIConfig(
             title="ocop API",
             version="1",

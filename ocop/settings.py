@@ -84,6 +84,12 @@ class Settings:
     """Comma-separated previous OCOP_SECRET_KEY values, still accepted to decrypt while rotating."""
 
     publish_max_attempts: int = 8
+    publish_job_timeout_s: int = 120
+    """A publish job is cut off after this; its lease on the listing lasts 30 s longer, so a
+    re-dispatched job can never overlap a slow one (which could create a second item)."""
+    marketplace_timeout_s: float = 10.0
+    """Per-request timeout towards marketplaces."""
+    unlist_on_certificate_expiry: bool = True
     publish_backoff_s: float = 2.0
     """Base of the jittered exponential back-off between publish attempts."""
     worker_concurrency: int = 10

@@ -58,6 +58,9 @@ class SandboxConfig(msgspec.Struct):
     access_token_ttl_s: int = 4 * 3600
     refresh_token_ttl_s: int = 30 * 86400
     code_ttl_s: int = 600
+    refresh_reuse_grace_s: float = 0.0
+    """Seconds an already-used refresh token still answers its (unused) successor pair; see
+    ``SandboxState.rotate_refresh``. 0 = strict rotation."""
     review_seconds: float = 5.0
     rejection_share: float = 0.15
     orders_per_hour: float = 2.0

@@ -64,6 +64,8 @@ class RefreshRecord:
     shop_id: str
     expires_at: float
     used: bool = False
+    used_at: float = 0.0
+    successor: tuple[str, str] | None = None  # the (access, refresh) pair this token was exchanged for
 
 
 @dataclass
@@ -227,19 +229,32 @@ class SandboxState:
             return access, refresh
 
     def rotate_refresh(self, marketplace: str, app_key: str, refresh: str) -> tuple[str, str, str] | None:
-        """Exchange a refresh token for a new pair; the old refresh token stops working."""
+        """Exchange a refresh token for a new pair; the old refresh token stops working.
+
+        With ``refresh_reuse_grace_s`` > 0, presenting the old token again within that window,
+        while its successor pair is still unused, answers the same pair again: the "reuse
+        interval" of OAuth 2 refresh-token rotation (RFC 9700 §4.14.2 discusses it), which is
+        what lets a client whose refresh answer was lost (timeout after the write) recover.
+        Whether each real marketplace grants such a window is unverified; 0 (strict) is the default.
+        """
         with self.lock:
             rec = self.refresh_tokens.get(refresh)
-            if (
-                rec is None
-                or rec.used
-                or rec.marketplace != marketplace
-                or rec.app_key != app_key
-                or rec.expires_at < self.clock()
-            ):
+            if rec is None or rec.marketplace != marketplace or rec.app_key != app_key:
                 return None
-            rec.used = True
+            now = self.clock()
+            if rec.used:
+                grace = self.config.refresh_reuse_grace_s
+                if rec.successor and grace > 0 and now - rec.used_at <= grace:
+                    access, new_refresh = rec.successor
+                    fresh = self.refresh_tokens.get(new_refresh)
+                    if fresh is not None and not fresh.used:
+                        return access, new_refresh, rec.shop_id
+                return None
+            if rec.expires_at < now:
+                return None
+            rec.used, rec.used_at = True, now
             access, new_refresh = self.issue_tokens(marketplace, app_key, rec.shop_id)
+            rec.successor = (access, new_refresh)
             return access, new_refresh, rec.shop_id
 
     def check_access(

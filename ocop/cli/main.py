@@ -47,6 +47,12 @@ def _user_create(args: argparse.Namespace) -> int:
     return create_user_command(get_settings(), args)
 
 
+def _keys_rotate(args: argparse.Namespace) -> int:
+    from ocop.cli.keys import rotate_keys
+
+    return rotate_keys(get_settings())
+
+
 def _optional_feature(module: str, what: str) -> tuple[Callable[[argparse.ArgumentParser], None], Runner]:
     """Wire a feature's ``configure``/``run`` pair; say plainly when the feature is not built yet."""
     try:
@@ -106,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     mp = media_verbs.add_parser("normalize", help="normalize photos to a marketplace profile; one JSON line each")
     configure(mp)
     mp.set_defaults(run=run)
+
+    p = verbs.add_parser("keys", help="secrets: re-encrypt stored marketplace tokens after changing OCOP_SECRET_KEY")
+    key_verbs = p.add_subparsers(dest="keys_verb", required=True, metavar="KEYS_VERB")
+    kp = key_verbs.add_parser("rotate", help="re-encrypt tokens under OCOP_SECRET_KEY (old keys in OCOP_OLD_SECRET_KEYS)")
+    kp.set_defaults(run=_keys_rotate)
 
     p = verbs.add_parser("user", help="accounts")
     user_verbs = p.add_subparsers(dest="user_verb", required=True, metavar="USER_VERB")

@@ -22,6 +22,11 @@ class JobSpec:
     max_tries: int = 5
     keep_result_s: int = 60
     """Short on purpose: a kept result blocks re-use of its ``_job_id``."""
+    timeout_setting: str | None = None
+    """Name of a Settings field holding the timeout in seconds (overrides ``timeout_s``)."""
+
+    def timeout(self, settings: Any) -> int:
+        return int(getattr(settings, self.timeout_setting)) if self.timeout_setting else self.timeout_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +77,12 @@ def shutdown_hooks() -> list[ContextHook]:
 
 
 def job(*, name: str | None = None, timeout_s: int = 120, max_tries: int = 5,
-        keep_result_s: int = 60) -> Callable[[JobFunc], JobFunc]:
+        keep_result_s: int = 60, timeout_setting: str | None = None) -> Callable[[JobFunc], JobFunc]:
     """Register an ``async def f(ctx, ...)`` as a job under ``name`` (default: its own name)."""
 
     def register(func: JobFunc) -> JobFunc:
         spec = JobSpec(func=func, name=name or func.__name__, timeout_s=timeout_s,
-                       max_tries=max_tries, keep_result_s=keep_result_s)
+                       max_tries=max_tries, keep_result_s=keep_result_s, timeout_setting=timeout_setting)
         _JOBS[spec.name] = spec
         return func
 
@@ -99,6 +104,7 @@ def cron(*, minute: set[int] | None = None, second: set[int] | int = 0, run_at_s
 def load_job_modules() -> None:
     """Import every module that registers jobs (kept in one list so nothing is forgotten)."""
     import ocop.catalog.jobs  # noqa: F401
+    import ocop.imports.jobs  # noqa: F401
     import ocop.jobs.builtin  # noqa: F401
     import ocop.marketplace.jobs  # noqa: F401
 

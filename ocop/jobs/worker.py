@@ -21,7 +21,7 @@ def build_worker(settings: Settings, redis_url: str, *, ctx: dict[str, Any] | No
                  burst: bool = False, handle_signals: bool = True, manage_db: bool = False) -> Worker:
     """``manage_db``: a standalone worker process opens (and closes) its own database engine;
     inside ``ocop serve`` the app's engine is shared through ``ctx``."""
-    functions = [func(spec.func, name=spec.name, timeout=spec.timeout_s, max_tries=spec.max_tries,
+    functions = [func(spec.func, name=spec.name, timeout=spec.timeout(settings), max_tries=spec.max_tries,
                       keep_result=spec.keep_result_s) for spec in jobs()]
     crons = [arq_cron(spec.func, name=spec.name, minute=spec.minutes(settings), second=spec.second,
                       run_at_startup=spec.run_at_startup, timeout=spec.timeout_s, unique=True)

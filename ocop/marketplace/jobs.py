@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,15 +29,15 @@ from ocop.marketplace.tables import Listing, Shop, SyncRun
 
 log = structlog.get_logger("ocop.publish")
 
-PUBLISH_TIMEOUT_S = 120
-LEASE = timedelta(seconds=PUBLISH_TIMEOUT_S + 30)
+LEASE_MARGIN = timedelta(seconds=30)
 JOB = "publish_listing"
 
 
 @on_worker_startup
 async def _start(ctx: dict[str, Any]) -> None:
     if "market" not in ctx:
-        ctx["market"] = build_runtime(ctx["settings"], redis=ctx.get("redis"))
+        settings = ctx["settings"]
+        ctx["market"] = build_runtime(settings, redis=ctx.get("redis"), timeout_s=settings.marketplace_timeout_s)
         ctx["owns_market"] = True
 
 
@@ -78,9 +79,12 @@ async def dispatch_outbox(ctx: dict[str, Any]) -> int:
     return await dispatch_due(ctx["redis"])
 
 
-async def _claim(listing_id: int, version: int) -> Listing | None:
+async def _claim(listing_id: int, version: int, lease: timedelta) -> Listing | None:
     now = datetime.now(UTC)
-    claimed = await (Listing.update({Listing.lease_until: now + LEASE, Listing.updated_at: now})
+    # Each claim counts as an attempt, so the job id of any later dispatch differs from this one
+    # (arq keeps a failed job's id taken for a while) and the attempt cap also bounds crashes.
+    claimed = await (Listing.update({Listing.lease_until: now + lease, Listing.updated_at: now,
+                                     Listing.attempts: Listing.attempts + 1})
                      .where((Listing.id == listing_id) & (Listing.payload_version == version)
                             & Listing.next_attempt_at.is_not_null()
                             & (Listing.lease_until.is_null() | (Listing.lease_until < now)))
@@ -95,8 +99,9 @@ async def _finish(listing: Listing, version: int, to_state: str, *, cause: str, 
     current = await Listing.select(Listing.state, Listing.payload_version).where(Listing.id == listing.id).first()
     if current is None or current["payload_version"] != version:
         return  # a newer request superseded this one; it has its own outbox entry
+    extra = {Listing.last_error: reason[:2000]} if to_state == "failed" else {}
     await listings.move(listing.id, current["state"], to_state, cause=cause, reason=reason,
-                        values={Listing.lease_until: None, **(values or {})})
+                        values={Listing.lease_until: None, **extra, **(values or {})})
 
 
 async def _upload_images(rt: MarketRuntime, listing: Listing, marketplace: str, shop_creds: Any,
@@ -148,10 +153,11 @@ async def _push(rt: MarketRuntime, listing: Listing, shop: Shop) -> tuple[str, s
     return external_id, None
 
 
-@job(name=JOB, timeout_s=PUBLISH_TIMEOUT_S, max_tries=6, keep_result_s=30)
+@job(name=JOB, timeout_setting="publish_job_timeout_s", max_tries=6, keep_result_s=30)
 async def publish_listing(ctx: dict[str, Any], listing_id: int, version: int) -> str:
     rt: MarketRuntime = ctx["market"]
-    listing = await _claim(listing_id, version)
+    lease = timedelta(seconds=rt.settings.publish_job_timeout_s) + LEASE_MARGIN
+    listing = await _claim(listing_id, version, lease)
     if listing is None:
         return "skipped"
     cause = f"job:{JOB}"
@@ -164,32 +170,41 @@ async def publish_listing(ctx: dict[str, Any], listing_id: int, version: int) ->
                       values={Listing.next_attempt_at: None})
         return "shop_disconnected"
     try:
-        for refreshed in (False, True):
-            try:
-                if shops.due_for_refresh(shop):
-                    await shops.refresh(rt.env, rt.cipher, shop)
-                external_id, remote_state = await _push(rt, listing, shop)
-                break
-            except AuthExpiredError:
-                if refreshed or not await shops.refresh(rt.env, rt.cipher, shop):
-                    raise
+        # Our own deadline, shorter than arq's: a slow marketplace ends in an orderly retry that
+        # releases the lease, instead of arq cancelling the job with the listing still leased.
+        async with asyncio.timeout(max(1.0, rt.settings.publish_job_timeout_s - 3)):
+            for refreshed in (False, True):
+                try:
+                    if shops.due_for_refresh(shop):
+                        await rt.refresh_shop(shop)
+                    external_id, remote_state = await _push(rt, listing, shop)
+                    break
+                except AuthExpiredError as exc:
+                    if refreshed:
+                        # Refreshed fine, yet refused again (expired meanwhile): a transient state.
+                        raise RetryableError(f"access token expired again: {exc.message}") from exc
+                    if not await rt.refresh_shop(shop):
+                        raise  # the refresh itself was refused: the shop needs reconnecting
+    except TimeoutError:
+        return await _retry_later(ctx, listing, version, RetryableError("publishing took too long",
+                                                                        outcome_unknown=True))
     except RetryableError as exc:
         return await _retry_later(ctx, listing, version, exc)
     except (PermanentError, AuthExpiredError, ConnectorError) as exc:
         await _finish(listing, version, "failed", cause=cause, reason=f"Sàn báo lỗi / marketplace said: {exc.message}",
-                      values={Listing.next_attempt_at: None, Listing.attempts: listing.attempts + 1})
+                      values={Listing.next_attempt_at: None})
         return "failed"
     except ValueError as exc:  # a mapper refused our data (e.g. no image, title too long)
         await _finish(listing, version, "failed", cause=cause,
                       reason=f"Dữ liệu sản phẩm chưa đạt yêu cầu của sàn / not acceptable to the marketplace: {exc}",
-                      values={Listing.next_attempt_at: None, Listing.attempts: listing.attempts + 1})
+                      values={Listing.next_attempt_at: None})
         return "failed"
     except Exception:
         # A bug must not leave the listing leased forever nor retry in a loop: stop and say so.
         log.exception("publish_crashed", listing=listing.id)
         await _finish(listing, version, "failed", cause=cause,
                       reason="Lỗi hệ thống khi đăng bán, đã ghi nhận / internal error while publishing",
-                      values={Listing.next_attempt_at: None, Listing.attempts: listing.attempts + 1})
+                      values={Listing.next_attempt_at: None})
         return "crashed"
     if listing.desired == "unlisted":
         await _finish(listing, version, "unlisted", cause=cause, values={Listing.next_attempt_at: None})
@@ -203,7 +218,7 @@ async def publish_listing(ctx: dict[str, Any], listing_id: int, version: int) ->
 
 async def _retry_later(ctx: dict[str, Any], listing: Listing, version: int, exc: RetryableError) -> str:
     rt: MarketRuntime = ctx["market"]
-    attempts = listing.attempts + 1
+    attempts = listing.attempts
     delay = exc.retry_after if isinstance(exc, RateLimitedError) else backoff_s(attempts, rt.settings.publish_backoff_s)
     give_up = attempts >= rt.settings.publish_max_attempts
     reason = f"{'Dừng thử lại' if give_up else 'Sẽ thử lại'} / {'gave up' if give_up else 'retrying'}: {exc.message}"
@@ -244,3 +259,17 @@ async def refresh_tokens(ctx: dict[str, Any]) -> dict[str, int]:
     from ocop.marketplace.sync import refresh_due_tokens
 
     return await refresh_due_tokens(ctx["market"], record=_record)
+
+
+@cron(minute={7}, second=0, timeout_s=600)
+async def unlist_expired_certificates(ctx: dict[str, Any]) -> int:
+    """An OCOP star rating is only valid while its certificate is: take such products off sale
+    (OCOP_UNLIST_ON_CERTIFICATE_EXPIRY=false turns this off)."""
+    from ocop.marketplace.publishing import unlist_expired
+
+    if not ctx["settings"].unlist_on_certificate_expiry:
+        return 0
+    count = await unlist_expired()
+    if count:
+        await dispatch_due(ctx["redis"])
+    return count

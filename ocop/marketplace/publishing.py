@@ -9,7 +9,8 @@ down or restarting is not lost, and duplicate requests collapse on the arq job i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from ocop.catalog.tables import Product
 from ocop.marketplace import listings
@@ -17,6 +18,7 @@ from ocop.marketplace.payload import build_draft
 from ocop.marketplace.tables import Listing, Shop
 
 REPUSH_FROM = ("live", "in_review", "rejected", "failed")
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class PublishError(ValueError):
@@ -99,3 +101,21 @@ async def product_changed(product_id: int, *, cause: str) -> list[Requested]:
         except PublishError:
             continue
     return out
+
+
+async def unlist_expired(today: date | None = None) -> int:
+    """Unlist every listed product whose newest OCOP certificate has expired (Asia/Ho_Chi_Minh day)."""
+    from ocop.catalog.tables import Certificate
+
+    today = today or datetime.now(VN).date()
+    live = await Listing.select(Listing.id, Listing.product).where(Listing.state.is_in(["live", "in_review"])
+                                                                   & (Listing.desired == "live"))
+    count = 0
+    for row in live:
+        cert = await (Certificate.select(Certificate.expires_on).where(Certificate.product == row["product"])
+                      .order_by(Certificate.expires_on, ascending=False).first())
+        if cert and cert["expires_on"] and cert["expires_on"] < today:
+            count += await request_unlist(row["id"], cause="rule:certificate_expired",
+                                          reason=f"Chứng nhận OCOP hết hạn ngày {cert['expires_on']:%d/%m/%Y} / "
+                                                 "OCOP certificate expired")
+    return count

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from connectors.base import AuthExpiredError, ShopCredentials
 
 from ocop.marketplace.apps import MarketplaceEnv, build_env
 from ocop.marketplace.crypto import TokenCipher
 from ocop.settings import Settings
+
+T = TypeVar("T")
+MAX_REFRESHES = 3
 
 
 @dataclass
@@ -15,9 +23,52 @@ class MarketRuntime:
     settings: Settings
     env: MarketplaceEnv
     cipher: TokenCipher
+    redis: Any | None = None
+    _local_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
     async def aclose(self) -> None:
         await self.env.aclose()
+
+    @contextlib.asynccontextmanager
+    async def _shop_lock(self, shop_id: int) -> AsyncIterator[None]:
+        if self.redis is None:
+            async with self._local_locks.setdefault(shop_id, asyncio.Lock()):
+                yield
+            return
+        async with self.redis.lock(f"ocop:shop-refresh:{shop_id}", timeout=60, blocking_timeout=60):
+            yield
+
+    async def with_fresh_token(self, shop: Any, op: Callable[[ShopCredentials], Awaitable[T]]) -> T:
+        """Run ``op`` with the shop's credentials; on "token expired", refresh and run it again."""
+        from ocop.marketplace import shops
+
+        for attempt in range(MAX_REFRESHES + 1):
+            try:
+                return await op(shops.credentials(shop, self.cipher))
+            except AuthExpiredError:
+                # A token that expires again right after a successful refresh is a passing state;
+                # only a refused refresh (shop needs reconnecting) or running out of tries ends it.
+                if attempt == MAX_REFRESHES or not await self.refresh_shop(shop):
+                    raise
+        raise AssertionError("unreachable")
+
+    async def refresh_shop(self, shop: Any) -> bool:
+        """Refresh a shop's tokens once, whoever asks. Refresh tokens rotate, so two workers
+        refreshing at the same time would make the loser's refresh token invalid and wrongly mark
+        the shop "needs reconnecting": the refresh is serialised per shop (a Redis lock shared by
+        all workers), and whoever waited re-reads the tokens the winner stored instead."""
+        from ocop.marketplace import shops
+        from ocop.marketplace.tables import Shop
+
+        seen = shop.access_token_enc
+        async with self._shop_lock(shop.id):
+            fresh = await Shop.objects().where(Shop.id == shop.id).first()
+            if fresh is not None and (fresh.access_token_enc != seen or fresh.status != "connected"):
+                for column in ("access_token_enc", "refresh_token_enc", "access_expires_at", "refresh_expires_at",
+                               "status", "extra"):
+                    setattr(shop, column, getattr(fresh, column))
+                return bool(fresh.status == "connected")
+            return await shops.refresh(self.env, self.cipher, shop)
 
 
 def cipher_for(settings: Settings) -> TokenCipher:
@@ -27,4 +78,4 @@ def cipher_for(settings: Settings) -> TokenCipher:
 
 def build_runtime(settings: Settings, *, redis: Any | None = None, **env_options: Any) -> MarketRuntime:
     return MarketRuntime(settings=settings, env=build_env(settings, redis=redis, **env_options),
-                         cipher=cipher_for(settings))
+                         cipher=cipher_for(settings), redis=redis)

@@ -12,8 +12,10 @@ from ocop.settings import Settings
 
 
 def sandbox_config(settings: Settings, **overrides: Any) -> SandboxConfig:
+    """Our apps' credentials, and a 60 s reuse window on rotated refresh tokens so a refresh whose
+    answer was lost can be retried (see SandboxState.rotate_refresh)."""
     apps = [SandboxAppConfig(m, a.app_key, a.app_secret) for m, a in sandbox_apps(settings).items()]
-    return SandboxConfig.default(apps=apps, **overrides)
+    return SandboxConfig.default(apps=apps, **{"refresh_reuse_grace_s": 60.0, **overrides})
 
 
 def start_embedded_sandbox(settings: Settings, **overrides: Any) -> tuple[str, Callable[[], None], Any]:

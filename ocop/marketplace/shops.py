@@ -63,12 +63,17 @@ def authorize_url(env: MarketplaceEnv, secret: str, producer_id: int, marketplac
     return client.authorize_url(env.apps[marketplace].redirect_url, state=sign_state(secret, producer_id, marketplace))
 
 
+def _extra(shop: Shop) -> dict[str, object]:
+    """piccolo hands JSON columns back as text from ``objects()``."""
+    return dict(shop.extra) if isinstance(shop.extra, dict) else json.loads(shop.extra or "{}")
+
+
 def _apply_tokens(shop: Shop, tokens: TokenSet, cipher: TokenCipher) -> None:
     shop.access_token_enc = cipher.encrypt(tokens.access_token)
     shop.refresh_token_enc = cipher.encrypt(tokens.refresh_token)
     shop.access_expires_at = tokens.access_expires_at
     shop.refresh_expires_at = tokens.refresh_expires_at
-    shop.extra = {**(shop.extra if isinstance(shop.extra, dict) else {}), **tokens.extra}
+    shop.extra = {**_extra(shop), **tokens.extra}
     shop.status = "connected"
     shop.updated_at = datetime.now(UTC)
 
@@ -94,7 +99,7 @@ async def complete_authorization(env: MarketplaceEnv, cipher: TokenCipher, secre
 
 
 def credentials(shop: Shop, cipher: TokenCipher) -> ShopCredentials:
-    extra = shop.extra if isinstance(shop.extra, dict) else json.loads(shop.extra or "{}")
+    extra = _extra(shop)
     return ShopCredentials(shop_id=shop.external_shop_id, access_token=cipher.decrypt(shop.access_token_enc),
                            refresh_token=cipher.decrypt(shop.refresh_token_enc),
                            access_expires_at=shop.access_expires_at, refresh_expires_at=shop.refresh_expires_at,
@@ -104,8 +109,7 @@ def credentials(shop: Shop, cipher: TokenCipher) -> ShopCredentials:
 async def refresh(env: MarketplaceEnv, cipher: TokenCipher, shop: Shop) -> bool:
     """Refresh the shop's tokens (they rotate: the old refresh token stops working). A permanent
     refusal marks the shop "needs reconnecting"; a transient failure leaves it for the next run."""
-    if isinstance(shop.extra, str):
-        shop.extra = json.loads(shop.extra or "{}")
+    shop.extra = _extra(shop)
     try:
         tokens = await env.client(shop.marketplace).refresh_token(credentials(shop, cipher))
     except (PermanentError, AuthExpiredError):

@@ -13,9 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.postgres import PostgresEngine
 
-from connectors.base import ConnectorError, MarketOrder
+from connectors.base import ConnectorError, MarketOrder, OrderRef, ShopCredentials
+from ocop import db
 from ocop.marketplace import listings, shops
 from ocop.marketplace.runtime import MarketRuntime
 from ocop.marketplace.tables import Listing, Order, OrderLine, SalesDaily, Shop
@@ -24,17 +25,11 @@ log = structlog.get_logger("ocop.sync")
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 OVERLAP = timedelta(hours=1)
 FIRST_SYNC_LOOKBACK = timedelta(days=30)
-DETAIL_BATCH = 50
+DETAIL_BATCH = 20  # ids per detail call and per stored page (some APIs read orders one by one)
 CHUNK = 400
 NOT_SOLD = ("cancelled", "returned")
 
 Recorder = Callable[[str, int | None, datetime, dict[str, int], str], Awaitable[None]]
-
-
-def _transaction(engine: Any) -> Any:
-    if isinstance(engine, SQLiteEngine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
-    return engine.transaction()
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -59,9 +54,9 @@ async def sync_statuses(rt: MarketRuntime, *, record: Recorder | None = None) ->
         if shop is None or shop.status != "connected":
             continue
         counts["checked"] += 1
+        client = rt.env.client(shop.marketplace)
         try:
-            status = await rt.env.client(shop.marketplace).item_status(shops.credentials(shop, rt.cipher),
-                                                                       row["external_item_id"])
+            status = await rt.with_fresh_token(shop, lambda creds: client.item_status(creds, row["external_item_id"]))
         except ConnectorError as exc:
             counts["errors"] += 1
             log.info("status_sync_error", listing=row["id"], error=exc.message)
@@ -80,65 +75,131 @@ async def sync_statuses(rt: MarketRuntime, *, record: Recorder | None = None) ->
 # ----------------------------------------------------------------------------- orders
 
 
+_UPSERT_ORDER = (
+    "INSERT INTO market_order (shop, marketplace_order_id, status, total_vnd, created_at, updated_at, buyer_province) "
+    "VALUES (?, ?, ?, ?, ?, ?, '') ON CONFLICT (shop, marketplace_order_id) DO UPDATE SET "
+    "status = excluded.status, total_vnd = excluded.total_vnd, updated_at = excluded.updated_at"
+)
+_INSERT_LINE = (
+    'INSERT INTO market_order_line ("order", listing, seller_sku, external_item_id, name, quantity, '
+    "unit_price_vnd, total_vnd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_IN_CHUNK = 500
+_LINE_COLUMNS = ["order", "listing", "seller_sku", "external_item_id", "name", "quantity", "unit_price_vnd",
+                 "total_vnd"]
+
+
+async def _upsert_sqlite(conn: Any, shop_id: int, orders: list[MarketOrder]) -> dict[str, int]:
+    await db.executemany(conn, _UPSERT_ORDER, [(shop_id, o.order_id, o.status, o.total_vnd, o.created_at,
+                                                o.updated_at) for o in orders])
+    ids: dict[str, int] = {}
+    for chunk in _chunks([o.order_id for o in orders], _IN_CHUNK):
+        marks = ",".join("?" * len(chunk))
+        for row_id, order_id in await db.fetch(
+                conn, f"SELECT id, marketplace_order_id FROM market_order WHERE shop = ? "
+                      f"AND marketplace_order_id IN ({marks})", [shop_id, *chunk]):
+            ids[str(order_id)] = int(row_id)  # type: ignore[call-overload]
+    return ids
+
+
+async def _upsert_postgres(conn: Any, shop_id: int, orders: list[MarketOrder]) -> dict[str, int]:
+    """One statement for the whole batch: arrays unnested server-side, ids returned."""
+    rows = await conn.fetch(
+        "INSERT INTO market_order (shop, marketplace_order_id, status, total_vnd, created_at, updated_at, "
+        "buyer_province) SELECT $1, o, s, t, c, u, '' FROM unnest($2::varchar[], $3::varchar[], $4::bigint[], "
+        "$5::timestamptz[], $6::timestamptz[]) AS x(o, s, t, c, u) ON CONFLICT (shop, marketplace_order_id) "
+        "DO UPDATE SET status = excluded.status, total_vnd = excluded.total_vnd, updated_at = excluded.updated_at "
+        "RETURNING id, marketplace_order_id",
+        shop_id, [o.order_id for o in orders], [o.status for o in orders], [o.total_vnd for o in orders],
+        [o.created_at for o in orders], [o.updated_at for o in orders])
+    return {r["marketplace_order_id"]: r["id"] for r in rows}
+
+
 async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
-    """Upsert orders and replace their lines, in one transaction with chunked multi-row statements."""
+    """Upsert orders and replace their lines in one transaction with a handful of statements
+    (SQLite: driver executemany; PostgreSQL: one unnest upsert returning ids, then COPY for the
+    lines), so a sync page of thousands of orders never costs a query per order."""
     if not orders:
         return 0
     sku_to_listing = {r["seller_sku"]: r["id"] for r in
                       await Listing.select(Listing.id, Listing.seller_sku).where(Listing.shop == shop_id)}
     by_id = {o.order_id: o for o in orders}  # the last copy of an order in a batch wins
     engine = Order._meta.db
-    async with _transaction(engine):
-        for chunk in _chunks(list(by_id.values()), CHUNK):
-            await (Order.insert(*[Order(shop=shop_id, marketplace_order_id=o.order_id, status=o.status,
-                                        total_vnd=o.total_vnd, created_at=o.created_at, updated_at=o.updated_at)
-                                  for o in chunk])
-                   .on_conflict(target=(Order.shop, Order.marketplace_order_id), action="DO UPDATE",
-                                values=[Order.status, Order.total_vnd, Order.updated_at]))
-            ids = {r["marketplace_order_id"]: r["id"] for r in
-                   await Order.select(Order.id, Order.marketplace_order_id)
-                   .where((Order.shop == shop_id) & Order.marketplace_order_id.is_in([o.order_id for o in chunk]))}
-            await OrderLine.delete().where(OrderLine.order.is_in(list(ids.values())))
-            lines = [OrderLine(order=ids[o.order_id], listing=sku_to_listing.get(line.seller_sku),
-                               seller_sku=line.seller_sku, external_item_id=line.external_item_id,
-                               name=line.name[:255], quantity=line.quantity, unit_price_vnd=line.unit_price_vnd,
-                               total_vnd=line.total_vnd)
-                     for o in chunk for line in o.lines]
-            for line_chunk in _chunks(lines, CHUNK):
-                await OrderLine.insert(*line_chunk)
+    lines = [(line, o.order_id) for o in by_id.values() for line in o.lines]
+    async with db.write_transaction(engine) as tx:
+        conn = tx.connection
+        if isinstance(engine, PostgresEngine):
+            ids = await _upsert_postgres(conn, shop_id, list(by_id.values()))
+        else:
+            ids = await _upsert_sqlite(conn, shop_id, list(by_id.values()))
+        line_rows = [(ids[order_id], sku_to_listing.get(line.seller_sku), line.seller_sku, line.external_item_id,
+                      line.name[:255], line.quantity, line.unit_price_vnd, line.total_vnd) for line, order_id in lines]
+        if isinstance(engine, PostgresEngine):
+            await conn.execute('DELETE FROM market_order_line WHERE "order" = ANY($1::int[])', list(ids.values()))
+            await conn.copy_records_to_table("market_order_line", records=line_rows, columns=_LINE_COLUMNS)
+        else:
+            for chunk in _chunks(list(ids.values()), _IN_CHUNK):
+                await db.execute(conn, f'DELETE FROM market_order_line WHERE "order" IN ({",".join("?" * len(chunk))})',
+                                 list(chunk))
+            await db.executemany(conn, _INSERT_LINE, line_rows)
     return len(by_id)
+
+
+def _same_second(stored: datetime | None, listed: datetime | None) -> bool:
+    """List endpoints often give update times to the second while details carry more precision."""
+    return stored is not None and listed is not None and abs((stored - listed).total_seconds()) < 1
+
+
+async def _stored_column(shop_id: int, order_ids: list[str], column: Any) -> dict[str, datetime]:
+    found: dict[str, datetime] = {}
+    for chunk in _chunks(order_ids, _IN_CHUNK):
+        for row in await Order.select(Order.marketplace_order_id, column.as_alias("value")).where(
+                (Order.shop == shop_id) & Order.marketplace_order_id.is_in(list(chunk))):
+            found[row["marketplace_order_id"]] = row["value"]
+    return found
+
+
+async def _stored_versions(shop_id: int, order_ids: list[str]) -> dict[str, datetime]:
+    return await _stored_column(shop_id, order_ids, Order.updated_at)
+
+
+async def _stored_created(shop_id: int, order_ids: list[str]) -> dict[str, datetime]:
+    return await _stored_column(shop_id, order_ids, Order.created_at)
 
 
 async def sync_shop_orders(rt: MarketRuntime, shop: Shop, *, now: datetime | None = None) -> dict[str, int]:
     now = now or datetime.now(UTC)
     since = (shop.orders_synced_until - OVERLAP) if shop.orders_synced_until else now - FIRST_SYNC_LOOKBACK
     client = rt.env.client(shop.marketplace)
-    creds = shops.credentials(shop, rt.cipher)
-    ids: list[str] = []
-    async for ref in client.orders_in_window(creds, since, now):
-        ids.append(ref.order_id)
-    ids = list(dict.fromkeys(ids))
-    orders: list[MarketOrder] = []
-    for batch in _chunks(ids, DETAIL_BATCH):
-        orders += await client.order_detail(creds, list(batch))
-    stored = await ingest_orders(shop.id, orders)
-    days = {o.created_at.astimezone(VN).date() for o in orders}
+
+    async def list_refs(creds: ShopCredentials) -> list[OrderRef]:
+        return [ref async for ref in client.orders_in_window(creds, since, now)]
+
+    refs = {ref.order_id: ref for ref in await rt.with_fresh_token(shop, list_refs)}
+    known = await _stored_versions(shop.id, list(refs))
+    # Only new orders, or orders whose update time moved, need their detail read again.
+    wanted = [oid for oid, ref in refs.items() if not _same_second(known.get(oid), ref.updated_at)]
+    stored = 0
+    for batch in _chunks(wanted, DETAIL_BATCH):
+        # Each page has its own refresh-and-retry, and is stored as soon as it arrives: a run cut
+        # short by a fault keeps what it read; the next run (same window: the cursor has not moved)
+        # skips what is already stored unchanged.
+        found = await rt.with_fresh_token(shop, lambda creds, ids=list(batch): client.order_detail(creds, ids))
+        stored += await ingest_orders(shop.id, found)
+    # Roll up every day the window's orders fall on (also those stored by an earlier, cut-short run).
+    days = {created.astimezone(VN).date() for created in (await _stored_created(shop.id, list(refs))).values()}
     await rollup_days(days)
     await Shop.update({Shop.orders_synced_until: now}).where(Shop.id == shop.id)
-    return {"orders": stored, "days": len(days)}
+    return {"orders": stored, "listed": len(refs), "days": len(days)}
 
 
 async def sync_all_orders(rt: MarketRuntime, *, record: Recorder | None = None) -> dict[str, int]:
     total = {"shops": 0, "orders": 0, "errors": 0}
     for shop in await Shop.objects().where(Shop.status == "connected"):
         started = datetime.now(UTC)
-        if isinstance(shop.extra, str):
-            import json
-
-            shop.extra = json.loads(shop.extra or "{}")
         try:
             if shops.due_for_refresh(shop):
-                await shops.refresh(rt.env, rt.cipher, shop)
+                await rt.refresh_shop(shop)
             counts = await sync_shop_orders(rt, shop)
             error = ""
         except ConnectorError as exc:
@@ -169,7 +230,7 @@ async def rollup_days(days: Iterable[date]) -> None:
             "SUM(l.total_vnd) AS revenue FROM market_order_line l JOIN market_order o ON o.id = l.\"order\" "
             "WHERE o.created_at >= {} AND o.created_at < {} AND o.status NOT IN ('cancelled', 'returned') "
             "AND l.listing IS NOT NULL GROUP BY l.listing", start, end)
-        async with _transaction(SalesDaily._meta.db):
+        async with db.write_transaction(SalesDaily._meta.db):
             await SalesDaily.delete().where(SalesDaily.day == day)
             if rows:
                 await SalesDaily.insert(*[SalesDaily(listing=r["listing"], day=day, orders=int(r["orders"]),
@@ -187,7 +248,7 @@ async def refresh_due_tokens(rt: MarketRuntime, *, record: Recorder | None = Non
         if not shops.due_for_refresh(shop):
             continue
         try:
-            if await shops.refresh(rt.env, rt.cipher, shop):
+            if await rt.refresh_shop(shop):
                 counts["refreshed"] += 1
             else:
                 counts["needs_reauth"] += 1

@@ -23,7 +23,8 @@ def app_client(tmp_path: Path) -> AppClient:
 
     @asynccontextmanager
     async def open_app(**overrides: object) -> AsyncIterator[tuple[Litestar, httpx.AsyncClient]]:
-        settings = Settings(var_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef")
+        settings = Settings(var_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef",
+                            run_sandbox=False)
         settings = settings.with_overrides(**overrides)
         app = create_app(settings)
         async with app.lifespan():

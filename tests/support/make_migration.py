@@ -7,6 +7,7 @@ It applies the existing migrations first, so the new file holds only the differe
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,9 +24,15 @@ def main() -> int:
         env = {**os.environ, "OCOP_DATABASE_URL": pg.url(), "PICCOLO_CONF": "ocop.piccolo_conf"}
         subprocess.run([piccolo, "migrations", "forwards", "ocop"], env=env, cwd=REPO, check=True,
                        stdout=subprocess.DEVNULL)
-        done = subprocess.run([piccolo, "migrations", "new", "ocop", "--auto", "--desc", description],
+        before = set((REPO / "ocop" / "migrations").glob("ocop_*.py"))
+        # piccolo's --desc is a yes/no prompt flag, not the text: write the description ourselves.
+        done = subprocess.run([piccolo, "migrations", "new", "ocop", "--auto"],
                               env=env, cwd=REPO, check=False, capture_output=True, text=True)
         print(done.stdout[-3000:], done.stderr[-3000:])
+        for path in set((REPO / "ocop" / "migrations").glob("ocop_*.py")) - before:
+            text = path.read_text()
+            text = re.sub(r'^DESCRIPTION = ".*"$', f"DESCRIPTION = {description!r}".replace("'", '"'), text, flags=re.M)
+            path.write_text(text)
         return done.returncode
 
 

@@ -32,6 +32,7 @@ async def test_refresh_refused_marks_shop_needs_reauth(db, rt, sandbox) -> None:
     stale = Shop(**{**shop.to_dict()})  # a copy holding the soon-rotated refresh token
     stale._exists_in_db = True
     assert await shops.refresh(rt.env, rt.cipher, shop)
+    assert await shops.refresh(rt.env, rt.cipher, shop)  # the successor pair is used: no grace left
     assert not await shops.refresh(rt.env, rt.cipher, stale)  # the old refresh token stopped working
     row = await Shop.select(Shop.status).where(Shop.id == shop.id).first()
     assert row["status"] == "needs_reauth"
@@ -55,3 +56,19 @@ async def test_a_shop_cannot_be_moved_to_another_producer(db, rt) -> None:
     with pytest.raises(ShopConnectError) as err:
         await connect_shop(rt, second, "lazada")
     assert err.value.code == "shop_taken"
+
+
+async def test_a_lost_refresh_answer_can_be_retried(db, rt, sandbox) -> None:
+    """The refresh call timed out after the marketplace rotated the tokens: retrying with the
+    stored (old) refresh token within the reuse window gets the same new pair, the shop stays
+    connected."""
+    producer = await make_producer()
+    shop = await connect_shop(rt, producer, "lazada")
+    sandbox.faults("lazada", next=["timeout_after_write"], timeout_delay_s=3.0)
+    from connectors.base import RetryableError
+
+    with pytest.raises(RetryableError):
+        await shops.refresh(rt.env, rt.cipher, shop)
+    fresh = await Shop.objects().where(Shop.id == shop.id).first()
+    assert await shops.refresh(rt.env, rt.cipher, fresh)
+    assert fresh.status == "connected"

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors.base import ConnectorError
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.publishing import request_publish
 from ocop.marketplace.sync import VN, refresh_due_tokens, sync_all_orders, sync_shop_orders, sync_statuses
-from ocop.marketplace.tables import Order, OrderLine, SalesDaily, Shop, SyncRun
+from ocop.marketplace.tables import Listing, Order, OrderLine, SalesDaily, Shop, SyncRun
 from ocop.marketplace.jobs import _record
 from tests.ocop.marketplace.conftest import connect_shop, make_producer, make_product, run_worker_burst
 
@@ -46,6 +47,7 @@ async def test_orders_arrive_exactly_once_and_follow_status(db, rt, sandbox, set
 
     theirs = sandbox_orders(sandbox, marketplace, shop.external_shop_id)
     ours = {o["marketplace_order_id"]: o for o in await Order.select().where(Order.shop == shop.id)}
+    our_skus = {r["seller_sku"] for r in await Listing.select(Listing.seller_sku).where(Listing.shop == shop.id)}
     assert set(ours) == set(theirs)
     assert len(ours) == await Order.count().where(Order.shop == shop.id)  # no duplicates
     for order_id, order in theirs.items():
@@ -53,7 +55,8 @@ async def test_orders_arrive_exactly_once_and_follow_status(db, rt, sandbox, set
         lines = await OrderLine.select().where(OrderLine.order == ours[order_id]["id"])
         assert sorted((l["seller_sku"], l["quantity"]) for l in lines) == \
             sorted((l.seller_sku, l.quantity) for l in order.lines)
-        assert all(l["listing"] is not None for l in lines)  # lines of our items link to our listings
+        # lines of our items link to our listings (the shared sandbox shop also sells other items)
+        assert all((l["listing"] is not None) == (l["seller_sku"] in our_skus) for l in lines)
 
     # the daily roll-up equals the orders that were not cancelled or returned, per Vietnamese day
     expected: Counter[tuple[str, int]] = Counter()
@@ -62,7 +65,8 @@ async def test_orders_arrive_exactly_once_and_follow_status(db, rt, sandbox, set
             continue
         day = datetime.fromtimestamp(order.created_at, UTC).astimezone(VN).date().isoformat()
         for line in order.lines:
-            expected[(day, 0)] += line.quantity * line.unit_price_vnd
+            if line.seller_sku in our_skus:
+                expected[(day, 0)] += line.quantity * line.unit_price_vnd
     rolled: Counter[tuple[str, int]] = Counter()
     for row in await SalesDaily.select():
         rolled[(str(row["day"]), 0)] += row["revenue_vnd"]
@@ -104,3 +108,27 @@ async def test_tokens_are_refreshed_ahead_of_expiry(db, rt, sandbox, settings, r
     assert counts["refreshed"] == 1
     after = await Shop.select().where(Shop.id == shop.id).first()
     assert after["access_token_enc"] != before and after["access_expires_at"] > datetime.now(UTC) + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the storage path runs on both engines above
+@pytest.mark.parametrize("marketplace", ["shopee", "lazada", "tiktok", "tiki"])
+async def test_order_sync_under_faults_gets_every_order_once(db, rt, sandbox, settings, redis_url, arq_redis,
+                                                             marketplace: str) -> None:
+    producer = await make_producer()
+    shop = await connect_shop(rt, producer, marketplace)
+    now = time.time()
+    made = sandbox.admin("POST", "/orders", {"marketplace": marketplace, "shop_id": shop.external_shop_id,
+                                             "count": 60, "since": now - 20 * 86400, "until": now - 30})["order_ids"]
+    sandbox.faults(marketplace, p_5xx=0.05, p_429=0.05, p_drop=0.05, p_expired_token=0.05, retry_after_s=1)
+    errors = []
+    for _ in range(30):
+        try:
+            await sync_shop_orders(rt, await Shop.objects().where(Shop.id == shop.id).first())
+            break
+        except ConnectorError as exc:
+            errors.append(exc.message)
+    else:
+        raise AssertionError(errors[-3:])
+    ours = [r["marketplace_order_id"] for r in await Order.select(Order.marketplace_order_id).where(Order.shop == shop.id)]
+    assert len(ours) == len(set(ours))
+    assert set(made) <= set(ours), (len(set(made) - set(ours)), errors[-3:])

@@ -1,0 +1,104 @@
+"""``/api/v1`` shops and publishing: list shops, publish a product to shops, unlist a listing.
+
+Publishing answers 202: the request is recorded (outbox) and carried out by the workers; poll
+``GET /api/v1/listings/{id}`` for the state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+
+from ocop.accounts.access import get_product, producer_scope
+from ocop.accounts.audit import record
+from ocop.accounts.auth import Me, requires_user
+from ocop.marketplace.pages import kick
+from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
+from ocop.marketplace.tables import Listing, Shop
+from ocop.producers.tables import Producer
+from ocop.web.api_support import ERRORS, WRITE_ERRORS
+from ocop.web.errors import ApiError
+from ocop.web.render import client_ip
+
+
+class ShopOut(msgspec.Struct):
+    id: int
+    producer_id: int
+    marketplace: str
+    external_shop_id: str
+    status: str
+    access_expires_at: datetime | None
+
+
+class PublishIn(msgspec.Struct):
+    shop_ids: list[int]
+
+
+class PublishOut(msgspec.Struct):
+    listing_id: int
+    shop_id: int
+    version: int
+    changed: bool
+    """False when the marketplace already holds exactly this payload."""
+
+
+class ShopController(Controller):
+    path = "/api/v1/shops"
+    tags = ["shops"]
+    guards = [requires_user]
+
+    @get("", responses=ERRORS)
+    async def list_shops(self, me: Me) -> list[ShopOut]:
+        scope = producer_scope(me)
+        producers = Producer.select(Producer.id)
+        if scope is not None:
+            producers = producers.where(scope)
+        ids = [r["id"] for r in await producers] or [0]
+        rows = await Shop.select().where(Shop.producer.is_in(ids)).order_by(Shop.id)
+        return [ShopOut(id=r["id"], producer_id=r["producer"], marketplace=r["marketplace"],
+                        external_shop_id=r["external_shop_id"], status=r["status"],
+                        access_expires_at=r["access_expires_at"]) for r in rows]
+
+
+class PublishController(Controller):
+    path = "/api/v1"
+    tags = ["listings"]
+    guards = [requires_user]
+
+    @post("/products/{product_id:int}/publish", status_code=202, responses=WRITE_ERRORS)
+    async def publish(self, request: Request[Any, Any, Any], me: Me, product_id: int, data: PublishIn) -> list[PublishOut]:
+        product = await get_product(me, product_id)
+        out = []
+        for shop_id in data.shop_ids:
+            try:
+                done = await request_publish(product_id, shop_id, cause=f"user:{me.user_id}")
+            except PublishError as exc:
+                raise ApiError(409 if exc.code in ("shop_disconnected", "busy") else 422, exc.code,
+                               exc.message_en, exc.message_vi) from exc
+            out.append(PublishOut(listing_id=done.listing_id, shop_id=shop_id, version=done.version,
+                                  changed=done.changed))
+            if done.changed:
+                await record(me, "listing.publish", "listing", done.listing_id, producer_id=product["producer"],
+                             changes={"version": done.version}, ip=client_ip(request))
+        await kick(request)
+        return out
+
+    @post("/listings/{listing_id:int}/unlist", status_code=202, responses=WRITE_ERRORS)
+    async def unlist(self, request: Request[Any, Any, Any], me: Me, listing_id: int) -> dict[str, bool]:
+        row = await Listing.select(Listing.product).where(Listing.id == listing_id).first()
+        if row is None:
+            raise NotFoundException("Not found.")
+        product = await get_product(me, row["product"])
+        requested = await request_unlist(listing_id, cause=f"user:{me.user_id}", reason="API")
+        if requested:
+            await record(me, "listing.unlist", "listing", listing_id, producer_id=product["producer"],
+                         ip=client_ip(request))
+            await kick(request)
+        return {"requested": requested}
+
+
+ROUTES = [ShopController, PublishController]

@@ -1,0 +1,199 @@
+"""Pages for connecting shops, publishing products and watching sync (issue 6).
+
+Producers act on their own data; staff and admins act for a producer of their area (the producer
+is named in the URL or chosen on the staff pages) and every action is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.response import Redirect, Template
+from piccolo.query.functions.aggregate import Count
+
+from ocop.accounts.access import get_producer, get_product, producer_scope
+from ocop.accounts.audit import record
+from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
+from ocop.catalog.tables import Product
+from ocop.marketplace.apps import MARKETPLACE_NAMES
+from ocop.marketplace.jobs import dispatch_due
+from ocop.marketplace.listings import STATE_LABELS_VI
+from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
+from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization
+from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
+from ocop.producers.tables import Producer
+from ocop.web.render import client_ip, form_dict, render, see_other
+
+PAGE = {"include_in_schema": False, "guards": [requires_user]}
+STATE_LABELS_EN = {"draft": "Draft", "pending": "Waiting", "publishing": "Publishing", "in_review": "In review",
+                   "live": "Live", "rejected": "Rejected", "failed": "Error", "unlisted": "Unlisted"}
+
+
+async def producer_for(me: Principal, requested: int | None) -> int:
+    """The producer this request acts for: your own, or one in your area (staff/admin)."""
+    if me.is_producer:
+        if me.producer_id is None or (requested is not None and requested != me.producer_id):
+            raise NotFoundException("Not found.")
+        return me.producer_id
+    producer_id = requested or me.acting_for_producer_id
+    if producer_id is None:
+        raise PermissionDeniedException("Choose a producer to act for first.")
+    await get_producer(me, producer_id)
+    return producer_id
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+async def kick(request: Request[Any, Any, Any]) -> None:
+    """Hand due work to the queue now rather than at the dispatcher's next tick. Failure is fine:
+    the request is already in the database (outbox) and the dispatcher will send it."""
+    try:
+        await dispatch_due(request.app.state.queue.redis, limit=200)
+    except Exception:  # noqa: BLE001 - Redis down: the outbox keeps the request
+        return
+
+
+@get("/shops", **PAGE)
+async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
+    producer_id = await producer_for(me, _int(request.query_params.get("producer")))
+    producer = await Producer.select().where(Producer.id == producer_id).first()
+    rows = await Shop.select().where(Shop.producer == producer_id).order_by(Shop.marketplace)
+    return render("marketplace/shops.html", producer=producer, shops=rows, names=MARKETPLACE_NAMES,
+                  message=request.query_params.get("msg", ""), error=request.query_params.get("err", ""))
+
+
+@post("/shops/connect/{marketplace:str}", **PAGE)
+async def connect(request: Request[Any, Any, Any], me: Me, marketplace: str) -> Redirect:
+    if marketplace not in MARKETPLACE_NAMES:
+        raise NotFoundException("Not found.")
+    form = await form_dict(request)
+    producer_id = await producer_for(me, _int(form.get("producer")))
+    market = request.app.state.market
+    await record(me, "shop.connect_started", "producer", producer_id, producer_id=producer_id,
+                 changes={"marketplace": marketplace}, ip=client_ip(request))
+    return Redirect(path=authorize_url(market.env, market.settings.resolved_secret_key(), producer_id, marketplace),
+                    status_code=303)
+
+
+@get("/shops/callback/{marketplace:str}", **PAGE)
+async def callback(request: Request[Any, Any, Any], me: Me, marketplace: str) -> Redirect:
+    params = request.query_params
+    code = params.get("code") or params.get("auth_code") or ""
+    market = request.app.state.market
+    try:
+        from ocop.marketplace.shops import verify_state
+
+        producer_id = verify_state(market.settings.resolved_secret_key(), params.get("state", ""), marketplace)
+        await producer_for(me, producer_id)
+        shop = await complete_authorization(market.env, market.cipher, market.settings.resolved_secret_key(),
+                                            marketplace, code=code, state=params.get("state", ""),
+                                            shop_id=params.get("shop_id") or None)
+    except ShopConnectError as exc:
+        return see_other(f"/shops?err={exc.code}")
+    await record(me, "shop.connected", "shop", shop.id, producer_id=producer_id,
+                 changes={"marketplace": marketplace, "external_shop_id": shop.external_shop_id}, ip=client_ip(request))
+    return see_other(f"/shops?producer={producer_id}&msg=connected")
+
+
+@get("/products/{product_id:int}/marketplaces", **PAGE)
+async def product_listings(me: Me, product_id: int) -> Template:
+    product = await get_product(me, product_id)
+    shops = await Shop.select().where(Shop.producer == product["producer"]).order_by(Shop.marketplace)
+    rows = await Listing.select().where(Listing.product == product_id)
+    by_shop = {r["shop"]: r for r in rows}
+    events = await (ListingEvent.select().where(ListingEvent.listing.is_in([r["id"] for r in rows] or [0]))
+                    .order_by(ListingEvent.id, ascending=False).limit(30))
+    return render("marketplace/product.html", product=product, shops=shops, listings=by_shop, events=events,
+                  names=MARKETPLACE_NAMES, labels_vi=STATE_LABELS_VI, labels_en=STATE_LABELS_EN)
+
+
+@post("/products/{product_id:int}/publish", **PAGE)
+async def publish(request: Request[Any, Any, Any], me: Me, product_id: int) -> Redirect:
+    product = await get_product(me, product_id)
+    form = await request.form()
+    shop_ids = [int(v) for v in form.getall("shop", []) if str(v).isdigit()]
+    cause = f"user:{me.user_id}"
+    problems = []
+    for shop_id in shop_ids:
+        try:
+            done = await request_publish(product_id, shop_id, cause=cause)
+        except PublishError as exc:
+            problems.append(exc.code)
+            continue
+        if done.changed:
+            await record(me, "listing.publish", "listing", done.listing_id, producer_id=product["producer"],
+                         changes={"version": done.version}, ip=client_ip(request))
+    await kick(request)
+    suffix = f"?err={problems[0]}" if problems else ""
+    return see_other(f"/products/{product_id}/marketplaces{suffix}")
+
+
+@post("/listings/{listing_id:int}/unlist", **PAGE)
+async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: int) -> Redirect:
+    row = await Listing.select(Listing.product).where(Listing.id == listing_id).first()
+    if row is None:
+        raise NotFoundException("Not found.")
+    product = await get_product(me, row["product"])
+    if await request_unlist(listing_id, cause=f"user:{me.user_id}", reason="yêu cầu gỡ / unlist requested"):
+        await record(me, "listing.unlist", "listing", listing_id, producer_id=product["producer"], ip=client_ip(request))
+    await kick(request)
+    return see_other(f"/products/{row['product']}/marketplaces")
+
+
+@get("/sync", include_in_schema=False, guards=[requires_staff])
+async def sync_page(me: Me) -> Template:
+    runs = await SyncRun.select().order_by(SyncRun.id, ascending=False).limit(50)
+    scope = producer_scope(me)
+    producers = Producer.select(Producer.id)
+    if scope is not None:
+        producers = producers.where(scope)
+    ids = [r["id"] for r in await producers] or [0]
+    failing = await (Listing.select(Listing.id, Listing.state, Listing.last_error, Listing.product.name,
+                                    Listing.shop.marketplace, Listing.product)
+                     .where(Listing.state.is_in(["failed", "rejected"]) & Listing.shop.producer.is_in(ids))
+                     .order_by(Listing.updated_at, ascending=False).limit(100))
+    for run in runs:
+        if isinstance(run["counts"], str):
+            run["counts"] = json.loads(run["counts"] or "{}")
+    return render("marketplace/sync.html", runs=runs, failing=failing, names=MARKETPLACE_NAMES)
+
+
+@post("/staff/publish", include_in_schema=False, guards=[requires_staff])
+async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
+    """Publish every active product of a producer (in your area) to all its connected shops."""
+    form = await form_dict(request)
+    producer_id = await producer_for(me, _int(form.get("producer")))
+    shops = await Shop.select(Shop.id).where((Shop.producer == producer_id) & (Shop.status == "connected"))
+    products = await Product.select(Product.id).where((Product.producer == producer_id) & (Product.status == "active"))
+    count = 0
+    for product in products:
+        for shop in shops:
+            try:
+                count += (await request_publish(product["id"], shop["id"], cause=f"user:{me.user_id}")).changed
+            except PublishError:
+                continue
+    await record(me, "listing.bulk_publish", "producer", producer_id, producer_id=producer_id,
+                 changes={"requested": count}, ip=client_ip(request))
+    await kick(request)
+    return see_other(f"/staff/publish/progress?producer={producer_id}")
+
+
+@get("/staff/publish/progress", include_in_schema=False, guards=[requires_staff])
+async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
+    producer_id = await producer_for(me, _int(request.query_params.get("producer")))
+    rows = await (Listing.select(Listing.state, Count(Listing.id, alias="n"))
+                  .where(Listing.shop.producer == producer_id).group_by(Listing.state))
+    counts = {r["state"]: r["n"] for r in rows}
+    waiting = sum(counts.get(s, 0) for s in ("pending", "publishing"))
+    total = sum(counts.values())
+    template = "marketplace/_progress.html" if request.headers.get("hx-request") else "marketplace/progress.html"
+    return render(template, producer_id=producer_id, counts=counts, waiting=waiting, total=total,
+                  done=total - waiting, labels_vi=STATE_LABELS_VI, labels_en=STATE_LABELS_EN)
+
+
+ROUTES = [shops_page, connect, callback, product_listings, publish, unlist, sync_page, bulk_publish, bulk_progress]

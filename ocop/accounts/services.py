@@ -6,17 +6,14 @@ from dataclasses import dataclass
 
 from ocop.accounts.passwords import MIN_LENGTH, hash_password
 from ocop.accounts.tables import User
+from ocop.domain.errors import Refused
 from ocop.domain.text import clean
 
 ROLES = ("producer", "staff", "admin")
 
 
-class AccountError(ValueError):
-    def __init__(self, code: str, message_en: str, message_vi: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_en = message_en
-        self.message_vi = message_vi
+class AccountError(Refused):
+    """An account cannot be created or changed as asked."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from ocop.settings import SettingsError, get_settings
 
@@ -45,6 +46,18 @@ def _user_create(args: argparse.Namespace) -> int:
     from ocop.cli.users import create_user_command
 
     return create_user_command(get_settings(), args)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from ocop.cli.backup import backup
+
+    return backup(get_settings(), Path(args.path))
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from ocop.cli.backup import restore
+
+    return restore(get_settings(), Path(args.path))
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
@@ -112,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     mp = media_verbs.add_parser("normalize", help="normalize photos to a marketplace profile; one JSON line each")
     configure(mp)
     mp.set_defaults(run=run)
+
+    p = verbs.add_parser("backup", help="consistent online copy of the SQLite database (PostgreSQL: pg_dump)")
+    p.add_argument("path")
+    p.set_defaults(run=_backup)
+
+    p = verbs.add_parser("restore", help="replace the SQLite database with a backup (stop the service first)")
+    p.add_argument("path")
+    p.set_defaults(run=_restore)
 
     p = verbs.add_parser("keys", help="secrets: re-encrypt stored marketplace tokens after changing OCOP_SECRET_KEY")
     key_verbs = p.add_subparsers(dest="keys_verb", required=True, metavar="KEYS_VERB")

@@ -38,3 +38,15 @@ class InvalidValue(ValueError):
 def required(field: str) -> FieldError:
     """The error for an empty mandatory field."""
     return FieldError(field, "required", "Không được để trống", "This field is required")
+
+
+class Refused(ValueError):
+    """An operation refused for a reason people must read (a taken username, a shop that needs
+    reconnecting): a stable ``code`` plus the reason in English and Vietnamese. Features subclass
+    it so callers can catch their own kind."""
+
+    def __init__(self, code: str, message_en: str, message_vi: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_en = message_en
+        self.message_vi = message_vi

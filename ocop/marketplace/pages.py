@@ -22,7 +22,7 @@ from ocop.marketplace.apps import MARKETPLACE_NAMES
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.listings import STATE_LABELS_VI
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
-from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization
+from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
 from ocop.producers.tables import Producer
 from ocop.web.render import client_ip, form_dict, render, see_other
@@ -86,8 +86,6 @@ async def callback(request: Request[Any, Any, Any], me: Me, marketplace: str) ->
     code = params.get("code") or params.get("auth_code") or ""
     market = request.app.state.market
     try:
-        from ocop.marketplace.shops import verify_state
-
         producer_id = verify_state(market.settings.resolved_secret_key(), params.get("state", ""), marketplace)
         await producer_for(me, producer_id)
         shop = await complete_authorization(market.env, market.cipher, market.settings.resolved_secret_key(),

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from ocop.catalog.tables import Product
+from ocop.domain.errors import Refused
 from ocop.marketplace import listings
 from ocop.marketplace.payload import build_draft
 from ocop.marketplace.tables import Listing, Shop
@@ -21,12 +22,8 @@ REPUSH_FROM = ("live", "in_review", "rejected", "failed")
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-class PublishError(ValueError):
-    def __init__(self, code: str, message_en: str, message_vi: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_en = message_en
-        self.message_vi = message_vi
+class PublishError(Refused):
+    """A publish or unlist request cannot be accepted."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import AuthExpiredError, ConnectorError, PermanentError, ShopCredentials, TokenSet
+from ocop.domain.errors import Refused
 from ocop.marketplace.apps import MarketplaceEnv
 from ocop.marketplace.crypto import TokenCipher
 from ocop.marketplace.tables import Shop
@@ -23,12 +24,8 @@ STATE_TTL_S = 1800
 REFRESH_AHEAD = timedelta(minutes=30)
 
 
-class ShopConnectError(ValueError):
-    def __init__(self, code: str, message_en: str, message_vi: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_en = message_en
-        self.message_vi = message_vi
+class ShopConnectError(Refused):
+    """A shop cannot be connected (bad state, refused code, shop taken)."""
 
 
 def _b64(data: bytes) -> str:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
-from connectors.base import ConnectorError, MarketOrder, OrderRef, ShopCredentials
+from connectors.base import AuthExpiredError, ConnectorError, MarketOrder, OrderRef, RetryableError, ShopCredentials
 from ocop import db
 from ocop.marketplace import listings, shops
 from ocop.marketplace.runtime import MarketRuntime
@@ -180,12 +180,19 @@ async def sync_shop_orders(rt: MarketRuntime, shop: Shop, *, now: datetime | Non
     # Only new orders, or orders whose update time moved, need their detail read again.
     wanted = [oid for oid, ref in refs.items() if not _same_second(known.get(oid), ref.updated_at)]
     stored = 0
+    failure: ConnectorError | None = None
     for batch in _chunks(wanted, DETAIL_BATCH):
-        # Each page has its own refresh-and-retry, and is stored as soon as it arrives: a run cut
-        # short by a fault keeps what it read; the next run (same window: the cursor has not moved)
-        # skips what is already stored unchanged.
-        found = await rt.with_fresh_token(shop, lambda creds, ids=list(batch): client.order_detail(creds, ids))
+        # Each page has its own refresh-and-retry and is stored as soon as it arrives. A page that
+        # fails transiently does not stop the others; the run then ends in that error without
+        # moving the cursor, and the next run (same window) reads only what is still missing.
+        try:
+            found = await rt.with_fresh_token(shop, lambda creds, ids=list(batch): client.order_detail(creds, ids))
+        except (RetryableError, AuthExpiredError) as exc:
+            failure = failure or exc
+            continue
         stored += await ingest_orders(shop.id, found)
+    if failure is not None:
+        raise failure
     # Roll up every day the window's orders fall on (also those stored by an earlier, cut-short run).
     days = {created.astimezone(VN).date() for created in (await _stored_created(shop.id, list(refs))).values()}
     await rollup_days(days)

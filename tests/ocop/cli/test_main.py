@@ -25,7 +25,8 @@ def run(args: list[str], env: dict[str, str], stdin: str | None = None, timeout:
 
 
 @pytest.mark.parametrize("verb", [["serve"], ["worker"], ["demo"], ["migrate"], ["import"], ["sandbox"],
-                                  ["media", "normalize"], ["user", "create"]])
+                                  ["media", "normalize"], ["user", "create"], ["backup"], ["restore"],
+                                  ["keys", "rotate"]])
 def test_every_verb_has_help(verb: list[str], tmp_path: Path) -> None:
     done = run([*verb, "--help"], {"OCOP_VAR_DIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr

@@ -60,6 +60,17 @@ def _restore(args: argparse.Namespace) -> int:
     return restore(get_settings(), Path(args.path))
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    """The sandbox with this service's derived app credentials, so ``ocop serve`` processes pointed
+    at it with OCOP_SANDBOX_URL (and the same OCOP_SECRET_KEY) can use it; it prints them too."""
+    from connectors.sandbox.server import run
+    from ocop.marketplace.sandbox import sandbox_config
+
+    run(host=args.host, port=args.port, config=sandbox_config(get_settings(), review_seconds=args.review_seconds,
+                                                              rejection_share=args.rejection_share))
+    return 0
+
+
 def _keys_rotate(args: argparse.Namespace) -> int:
     from ocop.cli.keys import rotate_keys
 
@@ -114,10 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     configure(p)
     p.set_defaults(run=run)
 
-    configure, run = _optional_feature("connectors.sandbox.cli", "ocop sandbox")
     p = verbs.add_parser("sandbox", help="run the sandbox marketplace (Shopee, Lazada, TikTok Shop, Tiki)")
-    configure(p)
-    p.set_defaults(run=run)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=get_settings().sandbox_port)
+    p.add_argument("--review-seconds", type=float, default=5.0, help="how long new items stay in review")
+    p.add_argument("--rejection-share", type=float, default=0.15, help="share of new items rejected in review")
+    p.set_defaults(run=_sandbox)
 
     p = verbs.add_parser("media", help="image tools")
     media_verbs = p.add_subparsers(dest="media_verb", required=True, metavar="MEDIA_VERB")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import subprocess
 import resource
 import sys
 import tempfile
@@ -33,7 +35,6 @@ from ocop.marketplace import shops  # noqa: E402
 from ocop.marketplace.jobs import dispatch_due  # noqa: E402
 from ocop.marketplace.publishing import request_publish  # noqa: E402
 from ocop.marketplace.runtime import build_runtime  # noqa: E402
-from ocop.marketplace.sandbox import start_embedded_sandbox  # noqa: E402
 from ocop.marketplace.tables import Listing  # noqa: E402
 from ocop.producers.tables import Producer  # noqa: E402
 from ocop.settings import Settings  # noqa: E402
@@ -45,7 +46,19 @@ from tests.support.servers import free_port, redis_server  # noqa: E402
 async def bench(listings: int, rate: int, tmp: Path, redis_url: str) -> None:
     settings = Settings(var_dir=tmp / "var", secret_key="bench-secret-0123456789abcdef0123", sandbox=True,
                         sandbox_port=free_port(), publish_backoff_s=0.2, worker_concurrency=24)
-    base_url, stop, _ = start_embedded_sandbox(settings, review_seconds=0.0, rejection_share=0.0, orders_per_hour=0.0)
+    # The sandbox runs in its own process (as a marketplace would), so it does not share our GIL.
+    port = free_port()
+    sandbox = subprocess.Popen([sys.executable, "-m", "ocop", "sandbox", "--port", str(port), "--review-seconds", "0",
+                                "--rejection-share", "0"], env={**os.environ, "OCOP_SECRET_KEY": settings.secret_key},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{base_url}/_admin/config", timeout=1).raise_for_status()
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    stop = sandbox.terminate
     settings = settings.with_overrides(sandbox_url=base_url)
     httpx.post(f"{base_url}/_admin/limits", json={"shop_calls_per_s": rate, "app_calls_per_s": 0}).raise_for_status()
     engine = db.engine_from_url(f"sqlite:///{tmp}/bench.db")
@@ -92,6 +105,9 @@ async def bench(listings: int, rate: int, tmp: Path, redis_url: str) -> None:
         task.cancel()
         await worker.close()
         done = await Listing.count().where(Listing.state.is_in(["in_review", "live"]))
+        failed = await Listing.select(Listing.last_error).where(Listing.state == "failed").limit(3)
+        if failed:
+            print("not published, e.g.:", [r["last_error"][:160] for r in failed])
         achieved = calls["n"] / elapsed
         print(f"listings: {listings} ({done} published)  calls: {calls['n']}  in {elapsed:.1f} s")
         print(f"limit: {rate} calls/s per shop   achieved: {achieved:.1f} calls/s   "
@@ -106,7 +122,7 @@ async def bench(listings: int, rate: int, tmp: Path, redis_url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--listings", type=int, default=1000)
-    parser.add_argument("--rate", type=int, default=60)
+    parser.add_argument("--rate", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, redis_server() as redis_url:
         asyncio.run(bench(args.listings, args.rate, Path(tmp), redis_url))

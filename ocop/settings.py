@@ -28,6 +28,9 @@ def _bool(value: str) -> bool:
     raise SettingsError(f"not a boolean: {value!r}")
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     var_dir: Path = Path("var")
@@ -57,7 +60,7 @@ class Settings:
     """Signs sessions and derives the key that encrypts marketplace tokens at rest. Empty = a random
     key generated once and kept in ``var_dir/secret_key`` (fine for one machine, not for several)."""
 
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = DEFAULT_BASE_URL
     """Public URL of the site, used in OAuth callbacks and links handed to people."""
 
     host: str = "127.0.0.1"
@@ -128,6 +131,15 @@ class Settings:
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
         return key
+
+    def listening_on(self, host: str, port: int) -> Settings:
+        """Settings for serving on host:port; an unset OCOP_BASE_URL follows them, so OAuth
+        callbacks and links point at the port actually served."""
+        base_url = self.base_url
+        if base_url == DEFAULT_BASE_URL:
+            shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            base_url = f"http://{shown}:{port}"
+        return replace(self, host=host, port=port, base_url=base_url)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

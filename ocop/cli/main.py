@@ -17,8 +17,7 @@ Runner = Callable[[argparse.Namespace], int]
 def _serve(args: argparse.Namespace) -> int:
     from ocop.cli.serve import serve
 
-    settings = get_settings().with_overrides(host=args.host, port=args.port)
-    return serve(settings)
+    return serve(get_settings().listening_on(args.host, args.port))
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from ocop import db
 from ocop.demo.seed import DEMO_PASSWORD, seed
 from ocop.marketplace.apps import sandbox_base_url
 from ocop.settings import Settings
+from ocop.storage import media_store
 
 
 async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tuple[str, str]]:
@@ -22,7 +23,7 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
     await db.migrate(engine)
     await db.prepare(engine)
     try:
-        report = await seed()
+        report = await seed(store=media_store(settings))
     finally:
         await db.close(engine)
     return report.logins
@@ -30,7 +31,9 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
 
 def run_demo(settings: Settings, *, host: str, port: int, fresh: bool,
              serve: Callable[[Settings], int] | None = None) -> int:
-    settings = settings.with_overrides(host=host, port=port)
+    settings = settings.listening_on(host, port)
+    if settings.sync_interval_minutes == 15:  # the default: in a demo, show review results and orders soon
+        settings = settings.with_overrides(sync_interval_minutes=1)
     asyncio.run(prepare_demo_database(settings, fresh=fresh))
     if serve is None:
         from ocop.cli.serve import serve as serve_default

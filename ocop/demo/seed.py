@@ -13,7 +13,10 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from ocop.accounts.services import NewUser, create_user
 from ocop.accounts.tables import User
-from ocop.catalog.tables import Certificate, Product
+from media.store import Store
+from ocop.catalog.jobs import normalize_image_row
+from ocop.catalog.tables import Certificate, Image, Product
+from ocop.demo.photos import product_photo
 from ocop.domain.text import fold
 from ocop.producers.tables import Producer
 
@@ -61,10 +64,12 @@ def _add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-async def seed(today: date | None = None) -> SeedReport:
+async def seed(today: date | None = None, *, store: Store | None = None) -> SeedReport:
+    """``store``: where demo photos go (they are normalized right away); None = no photos."""
     today = today or date.today()
     catalog = load_catalog()
     report = SeedReport()
+    images: list[int] = []
     engine = Producer._meta.db
     kwargs = {"transaction_type": TransactionType.immediate} if isinstance(engine, SQLiteEngine) else {}
     async with engine.transaction(**kwargs):
@@ -86,6 +91,12 @@ async def seed(today: date | None = None) -> SeedReport:
                                   width_mm=width, height_mm=height, price_vnd=item["price_vnd"], stock=item["stock"],
                                   shelf_life_days=item["shelf_life_days"], status="active")
                 await product.save()
+                if store is not None:
+                    photo = product_photo(item["name"], item["unit"], item["group"])
+                    image = Image(product=product.id, position=0, original_key=await store.put(photo, "image/jpeg"),
+                                  original_name=f"{item['sku'].lower()}.jpg", status="pending")
+                    await image.save()
+                    images.append(int(image.id))
                 # Stagger issue dates so the dashboard has certificates expiring soon, too.
                 issued = today - timedelta(days=200 + 260 * ((index + p_index) % 4))
                 await Certificate(product=product.id, stars=item["stars"], decision_number=item["decision"],
@@ -93,6 +104,8 @@ async def seed(today: date | None = None) -> SeedReport:
                                   "Bộ Nông nghiệp và Môi trường",
                                   issued_on=issued, expires_on=_add_months(issued, 36)).save()
                 report.products += 1
+    for image_id in images:  # after the transaction: normalization is slow and needs no lock
+        await normalize_image_row(store, image_id)  # type: ignore[arg-type]
     for username, role, extra in _logins(catalog):
         if await User.exists().where(User.username == username):
             continue

@@ -67,12 +67,14 @@ async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
                   message=request.query_params.get("msg", ""), error=request.query_params.get("err", ""))
 
 
-@post("/shops/connect/{marketplace:str}", **PAGE)
+@get("/shops/connect/{marketplace:str}", **PAGE)
 async def connect(request: Request[Any, Any, Any], me: Me, marketplace: str) -> Redirect:
+    """A link, not a form: our CSP (``form-action 'self'``) rightly stops a form submission from
+    being redirected to another site, and this step only sends the seller to the marketplace's
+    consent page (the signed ``state`` binds the answer to this producer)."""
     if marketplace not in MARKETPLACE_NAMES:
         raise NotFoundException("Not found.")
-    form = await form_dict(request)
-    producer_id = await producer_for(me, _int(form.get("producer")))
+    producer_id = await producer_for(me, _int(request.query_params.get("producer")))
     market = request.app.state.market
     await record(me, "shop.connect_started", "producer", producer_id, producer_id=producer_id,
                  changes={"marketplace": marketplace}, ip=client_ip(request))

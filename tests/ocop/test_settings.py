@@ -34,3 +34,9 @@ def test_generated_secret_is_kept_private_and_stable(tmp_path: Path) -> None:
     key = s.resolved_secret_key()
     assert len(key) >= 48 and s.resolved_secret_key() == key
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_unset_base_url_follows_the_served_port() -> None:
+    assert load_settings({}).listening_on("0.0.0.0", 9000).base_url == "http://127.0.0.1:9000"
+    configured = load_settings({"OCOP_BASE_URL": "https://ocop.gialai.gov.vn"}).listening_on("0.0.0.0", 9000)
+    assert configured.base_url == "https://ocop.gialai.gov.vn" and configured.port == 9000

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class ServerUnavailable(RuntimeError):
@@ -142,3 +143,29 @@ def postgres_server() -> Iterator[Postgres]:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(20)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def app_server(settings: Any) -> Iterator[str]:
+    """The whole service (``create_app(settings)``, lifespan included) under uvicorn in a thread on
+    ``settings.port``; yields its base URL. For browser tests, which need a real server."""
+    import threading
+
+    import uvicorn
+
+    from ocop.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ServerUnavailable("the service did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{settings.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)

@@ -15,17 +15,18 @@ from vietnam_provinces import Ward
 
 from ocop.accounts.passwords import verify_password
 from ocop.accounts.tables import User
-from ocop.catalog.tables import Certificate, Product
+from media.store import LocalStore
+from ocop.catalog.tables import Certificate, Image, Product
 from ocop.demo.seed import DEMO_PASSWORD, seed
 from ocop.domain.text import fold
 from ocop.producers.tables import Producer
 from tests.support.servers import free_port
 
 
-async def test_seed_is_realistic_valid_and_idempotent(db) -> None:
-    first = await seed()
+async def test_seed_is_realistic_valid_and_idempotent(db, tmp_path: Path) -> None:
+    first = await seed(store=LocalStore(tmp_path / "media"))
     assert first.producers == 5 and first.products == 10
-    second = await seed()
+    second = await seed(store=LocalStore(tmp_path / "media"))
     assert second.producers == 0 and second.products == 0 and second.logins == []
     assert await Producer.count() == 5 and await Product.count() == 10 and await Certificate.count() == 10
 
@@ -42,6 +43,10 @@ async def test_seed_is_realistic_valid_and_idempotent(db) -> None:
     for cert in await Certificate.select():
         months = (cert["expires_on"].year - cert["issued_on"].year) * 12 + cert["expires_on"].month - cert["issued_on"].month
         assert months == 36
+
+    images = await Image.select().output(load_json=True)
+    assert len(images) == 10 and {i["status"] for i in images} == {"ready"}
+    assert all(i["renditions"]["shopee"]["width"] == i["renditions"]["shopee"]["height"] for i in images)
 
     logins = {u["username"]: u for u in await User.select()}
     assert {"admin", "canbo.gialai", "canbo.tuyphuoc", "bauda", "tamquan", "goboi", "chuse", "phugia"} <= set(logins)

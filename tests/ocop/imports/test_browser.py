@@ -5,22 +5,18 @@ to the result by itself. A screenshot is written under ``test-output/browser/``.
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.async_api import async_playwright, expect
 
-from ocop.app import create_app
 from ocop.catalog.tables import Product
 from ocop.settings import Settings
 from tests.ocop.imports.conftest import product_row, write_xlsx
 from tests.ocop.web.support import GIA_LAI, PASSWORD, cheaper_argon2, make_user
+from tests.support.servers import app_server, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,24 +31,10 @@ def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @contextlib.contextmanager
 def live_server(database_url: str, var_dir: Path) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
     settings = Settings(var_dir=var_dir, secret_key="browser-test-secret-0123456789", database_url=database_url,
-                        base_url=f"http://127.0.0.1:{port}", port=port, run_sandbox=False)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+                        run_sandbox=False).listening_on("127.0.0.1", free_port())
+    with app_server(settings) as base:
+        yield base
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)

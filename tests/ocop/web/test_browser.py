@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.async_api import Page, async_playwright, expect
 
-from ocop.app import create_app
 from ocop.catalog.tables import Image
 from ocop.settings import Settings
 from tests.ocop.web.support import GIA_LAI, jpeg
+from tests.support.servers import app_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -43,26 +40,10 @@ def _free_port() -> int:
 @pytest.fixture
 def live_server(db, tmp_path: Path) -> Iterator[str]:
     """The whole service (embedded Redis + in-process worker) under uvicorn in a thread."""
-    port = _free_port()
-    settings = Settings(
-        var_dir=tmp_path / "var",
-        secret_key="browser-test-secret-0123456789",
-        database_url=db.url,
-        base_url=f"http://127.0.0.1:{port}",
-        port=port,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    settings = Settings(var_dir=tmp_path / "var", secret_key="browser-test-secret-0123456789", database_url=db.url,
+                        sandbox_port=_free_port()).listening_on("127.0.0.1", _free_port())
+    with app_server(settings) as base:
+        yield base
 
 
 async def _sign_up(page: Page, base: str, *, name: str, tax: str, user: str, commune_index: int) -> None:

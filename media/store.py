@@ -22,10 +22,8 @@ import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-import obstore
-from obstore.store import S3Store as _ObstoreS3
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -40,6 +38,12 @@ def relative_path(key: str) -> str:
     if not _KEY.match(key):
         raise ValueError(f"not a content key: {key!r}")
     return f"{key[:2]}/{key[2:4]}/{key}"
+
+
+def _obstore() -> Any:
+    import obstore
+
+    return obstore
 
 
 class Store(Protocol):
@@ -121,6 +125,10 @@ class S3Store:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.public_base_url = (public_base_url or f"{endpoint.rstrip('/')}/{bucket}").rstrip("/")
+        # Imported here: obstore is the production extra (``ocop[prod]``); the embedded default
+        # stores media in a local folder and must run without it.
+        from obstore.store import S3Store as _ObstoreS3
+
         self._store = _ObstoreS3(
             bucket,
             endpoint=endpoint,
@@ -149,19 +157,19 @@ class S3Store:
         key = key_of(data)
         if not await self.exists(key):
             attributes = {"Content-Type": content_type} if content_type else None
-            await obstore.put_async(self._store, self._path(key), data, attributes=attributes)
+            await _obstore().put_async(self._store, self._path(key), data, attributes=attributes)
         return key
 
     async def get(self, key: str) -> bytes:
         try:
-            result = await obstore.get_async(self._store, self._path(key))
+            result = await _obstore().get_async(self._store, self._path(key))
             return bytes(await result.bytes_async())
         except FileNotFoundError:
             raise KeyError(key) from None
 
     async def exists(self, key: str) -> bool:
         try:
-            await obstore.head_async(self._store, self._path(key))
+            await _obstore().head_async(self._store, self._path(key))
         except FileNotFoundError:
             return False
         return True

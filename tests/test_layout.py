@@ -31,3 +31,17 @@ def test_connectors_and_media_never_import_ocop() -> None:
 def test_our_tests_package_is_the_one_collected() -> None:
     # piccolo's wheel installs a top-level ``tests`` package into site-packages.
     assert Path(tests.__file__).resolve().parent == REPO / "tests"
+
+
+def test_embedded_mode_needs_no_production_extras() -> None:
+    """``./run demo`` installs the package without extras: the S3 client (obstore) and the
+    PostgreSQL driver (asyncpg) must not be needed to run on SQLite with a local media folder."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['obstore'] = None; sys.modules['asyncpg'] = None\n"
+            "import ocop.app, ocop.cli.main, ocop.storage, ocop.imports.jobs, ocop.demo.run\n"
+            "from ocop.settings import Settings; from ocop.storage import media_store\n"
+            "media_store(Settings())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]

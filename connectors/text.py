@@ -7,6 +7,7 @@ limits differ, and each mapper names its own with the source.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -43,6 +44,33 @@ def clean_text(text: str, *, single_line: bool = False, forbidden: str = "") -> 
         text = text.replace("\n", " ")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def one_line(text: str) -> str:
+    """NFC, control characters removed, every run of whitespace (newlines too) made one space:
+    for names, attribute values and single paragraphs."""
+    return _WHITESPACE.sub(" ", _CONTROL.sub("", unicodedata.normalize("NFC", text))).strip()
+
+
+def ocop_description_html(product: ProductInput, *, limit: int | None = None) -> str:
+    """HTML description for marketplaces that take a small set of tags (TikTok Shop, Tiki): the
+    OCOP rank and certificate first, then each line of the producer's text as a paragraph, whole
+    paragraphs only while within ``limit`` characters."""
+    cert = f"Giấy chứng nhận số {html.escape(one_line(product.certificate_number))}"
+    if product.certificate_issuer:
+        cert += f" do {html.escape(one_line(product.certificate_issuer))} cấp"
+    out = f"<p><strong>Sản phẩm OCOP {product.ocop_stars} sao</strong> – {cert}.</p>"
+    for part in unicodedata.normalize("NFC", product.description).split("\n"):
+        if not one_line(part):
+            continue
+        paragraph = f"<p>{html.escape(one_line(part))}</p>"
+        if limit is not None and len(out) + len(paragraph) > limit:
+            break
+        out += paragraph
+    return out
 
 
 def truncate_words(text: str, limit: int) -> str:

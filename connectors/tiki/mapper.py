@@ -32,9 +32,6 @@ Where each rule comes from (open.tiki.vn/docs/docs/current/…; "verified" = rea
 
 from __future__ import annotations
 
-import html
-import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -52,6 +49,7 @@ from connectors.base import (
     PermanentError,
     ProductInput,
 )
+from connectors.text import ocop_description_html, one_line
 
 VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -92,15 +90,6 @@ ORDER_STATE: dict[str, OrderState] = {
     "returned": "returned",
 }
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"\s+")
-
-
-def clean_text(text: str) -> str:
-    """NFC, control characters removed, whitespace collapsed."""
-    return _SPACES.sub(" ", _CONTROL.sub("", unicodedata.normalize("NFC", text))).strip()
-
-
 def fmt_time(moment: datetime) -> str:
     """Our aware UTC time → Tiki's ``yyyy-MM-dd HH:mm:ss`` in Vietnam time."""
     return moment.astimezone(VN_TZ).strftime(TIME_FORMAT)
@@ -117,14 +106,7 @@ def parse_time(text: str) -> datetime:
 
 
 def description_html(product: ProductInput) -> str:
-    cert = f"Giấy chứng nhận số {html.escape(clean_text(product.certificate_number))}"
-    if product.certificate_issuer:
-        cert += f" do {html.escape(clean_text(product.certificate_issuer))} cấp"
-    out = f"<p><strong>Sản phẩm OCOP {product.ocop_stars} sao</strong> – {cert}.</p>"
-    for part in unicodedata.normalize("NFC", product.description).split("\n"):
-        if clean_text(part):
-            out += f"<p>{html.escape(clean_text(part))}</p>"
-    return out
+    return ocop_description_html(product)
 
 
 def request_body(product: ProductInput, *, warehouse_id: int) -> dict[str, Any]:
@@ -136,11 +118,11 @@ def request_body(product: ProductInput, *, warehouse_id: int) -> dict[str, Any]:
     category = product.category_id or DEFAULT_CATEGORY_BY_GROUP.get(product.ocop_group)
     if category is None:
         raise PermanentError(f"no Tiki category for OCOP group {product.ocop_group}", code="mapping")
-    name = clean_text(product.name)[:NAME_MAX].rstrip()
+    name = one_line(product.name)[:NAME_MAX].rstrip()
     if not name:
         raise PermanentError("empty product name", code="mapping")
     attributes: dict[str, Any] = {
-        "brand": clean_text(product.brand) if product.brand else NO_BRAND,
+        "brand": one_line(product.brand) if product.brand else NO_BRAND,
         "origin": "Việt Nam",
         "bulky": 0,
         "product_weight_kg": float(Decimal(product.weight_g) / 1000),
@@ -148,7 +130,7 @@ def request_body(product: ProductInput, *, warehouse_id: int) -> dict[str, Any]:
         "product_width": product.width_cm,
         "product_height": product.height_cm,
     }
-    attributes.update({k: clean_text(v) for k, v in sorted(product.attributes.items())})
+    attributes.update({k: one_line(v) for k, v in sorted(product.attributes.items())})
     main, *others = product.image_ids
     return {
         "category_id": int(category),
@@ -276,7 +258,7 @@ def order_from_tiki(order: Mapping[str, Any]) -> MarketOrder:
             OrderLine(
                 seller_sku=str(product.get("seller_product_code") or product.get("sku") or ""),
                 external_item_id=str(product.get("id") or ""),
-                name=clean_text(str(product.get("name") or "")),
+                name=one_line(str(product.get("name") or "")),
                 quantity=qty,
                 unit_price_vnd=_vnd(inv.get("price")),
                 total_vnd=_vnd(
@@ -302,7 +284,7 @@ def categories(items: list[Mapping[str, Any]]) -> list[Category]:
     return [
         Category(
             category_id=str(c["id"]),
-            name=clean_text(str(c.get("name") or "")),
+            name=one_line(str(c.get("name") or "")),
             parent_id=str(c["parent_id"]) if c.get("parent_id") else None,
             leaf=bool(c.get("is_primary")),
         )
@@ -316,7 +298,7 @@ def attributes(items: list[Mapping[str, Any]]) -> list[AttributeSpec]:
     return [
         AttributeSpec(
             attribute_id=str(a.get("code") or a["id"]),
-            name=clean_text(str(a.get("display_name") or a.get("name") or "")),
+            name=one_line(str(a.get("display_name") or a.get("name") or "")),
             required=bool(a.get("is_required")),
             input_type=str(a.get("input_type") or "text"),
         )

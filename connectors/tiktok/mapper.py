@@ -28,9 +28,6 @@ status, so :func:`order_from_tiktok` never yields ``returned``.
 
 from __future__ import annotations
 
-import html
-import re
-import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -48,6 +45,7 @@ from connectors.base import (
     PermanentError,
     ProductInput,
 )
+from connectors.text import ocop_description_html, one_line
 
 CURRENCY = "VND"
 TITLE_MIN = 25
@@ -90,26 +88,17 @@ ORDER_STATE: dict[str, OrderState] = {
     "CANCELLED": "cancelled",
 }
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"\s+")
-
-
-def clean_text(text: str) -> str:
-    """NFC, control characters removed, runs of whitespace collapsed to one space."""
-    return _SPACES.sub(" ", _CONTROL.sub("", unicodedata.normalize("NFC", text))).strip()
-
-
 def stars_label(stars: int) -> str:
     return f"OCOP {stars} sao"
 
 
 def title(product: ProductInput) -> str:
     """Title within 25–255 characters; short names get the (true) OCOP star label appended."""
-    name = clean_text(product.name)
+    name = one_line(product.name)
     if len(name) < TITLE_MIN:
         name = f"{name} - Sản phẩm {stars_label(product.ocop_stars)}"
     if product.unit and len(name) < TITLE_MIN:
-        name = f"{name} ({clean_text(product.unit)})"
+        name = f"{name} ({one_line(product.unit)})"
     if len(name) < TITLE_MIN:
         raise PermanentError(f"title too short for TikTok Shop (min {TITLE_MIN}): {name!r}", code="mapping")
     return name[:TITLE_MAX].rstrip()
@@ -117,21 +106,7 @@ def title(product: ProductInput) -> str:
 
 def description_html(product: ProductInput) -> str:
     """Allowed-tag HTML: the OCOP rank and certificate first, then the producer's text."""
-    cert = f"Giấy chứng nhận số {html.escape(clean_text(product.certificate_number))}"
-    if product.certificate_issuer:
-        cert += f" do {html.escape(clean_text(product.certificate_issuer))} cấp"
-    head = f"<p><strong>Sản phẩm {stars_label(product.ocop_stars)}</strong> – {cert}.</p>"
-    paragraphs = [
-        f"<p>{html.escape(clean_text(part))}</p>"
-        for part in unicodedata.normalize("NFC", product.description).split("\n")
-        if clean_text(part)
-    ]
-    out = head
-    for p in paragraphs:
-        if len(out) + len(p) > DESCRIPTION_MAX:
-            break
-        out += p
-    return out
+    return ocop_description_html(product, limit=DESCRIPTION_MAX)
 
 
 def _decimal_str(value: Decimal) -> str:
@@ -172,7 +147,7 @@ def product_payload(product: ProductInput, *, warehouse_id: str) -> dict[str, An
         body["brand_id"] = product.brand
     if product.attributes:
         body["product_attributes"] = [
-            {"id": attr_id, "values": [{"name": clean_text(value)}]}
+            {"id": attr_id, "values": [{"name": one_line(value)}]}
             for attr_id, value in sorted(product.attributes.items())
         ]
     return body
@@ -257,7 +232,7 @@ def order_from_tiktok(order: Mapping[str, Any]) -> MarketOrder:
             {
                 "seller_sku": str(item.get("seller_sku") or ""),
                 "external_item_id": str(item.get("product_id") or ""),
-                "name": clean_text(str(item.get("product_name") or "")),
+                "name": one_line(str(item.get("product_name") or "")),
                 "quantity": 0,
                 "unit_price_vnd": _vnd(item.get("sale_price")),
                 "total_vnd": 0,
@@ -285,7 +260,7 @@ def categories(data: Mapping[str, Any]) -> list[Category]:
         out.append(
             Category(
                 category_id=str(c["id"]),
-                name=clean_text(str(c.get("local_name") or "")),
+                name=one_line(str(c.get("local_name") or "")),
                 parent_id=parent if parent not in ("", "0") else None,
                 leaf=bool(c.get("is_leaf")),
             )
@@ -305,10 +280,10 @@ def attributes(data: Mapping[str, Any]) -> list[AttributeSpec]:
         out.append(
             AttributeSpec(
                 attribute_id=str(a["id"]),
-                name=clean_text(str(a.get("name") or "")),
+                name=one_line(str(a.get("name") or "")),
                 required=required,
                 input_type=str(a.get("type") or "text"),
-                options=tuple(clean_text(str(v.get("name") or "")) for v in a.get("values") or []),
+                options=tuple(one_line(str(v.get("name") or "")) for v in a.get("values") or []),
             )
         )
     return out

@@ -189,6 +189,9 @@ class FaultMiddleware:
             )
             await _answer(send, status, headers, body)
         elif kind == "drop":
+            # Read the request first: a socket closed with unread bytes is reset (RST)
+            # instead of closed, and the client would see a different error by timing.
+            await _drain(receive)
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")]})
             await send({"type": "http.response.body", "body": b'{"request_id":"', "more_body": True})
@@ -210,6 +213,13 @@ class FaultMiddleware:
             if kind == "expired_token":
                 scope["sandbox_fault"] = "expired_token"  # type: ignore[typeddict-unknown-key]
             await self.app(scope, receive, send)
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _answer(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from litestar import MediaType, Request, Response, Router, route
+from litestar.params import FromPath
 from litestar.enums import HttpMethod
 
 from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
@@ -614,7 +615,7 @@ def router(state: SandboxState) -> Router:
         return await _token(state, request)
 
     @route("/integration/{rest:path}", http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT])
-    async def api(request: Request[Any, Any, Any], rest: str) -> Response[bytes]:
+    async def api(request: Request[Any, Any, Any], rest: FromPath[str]) -> Response[bytes]:
         return await _api(state, request)
 
     return Router("/", route_handlers=[authorize, token, api])

@@ -10,7 +10,7 @@ from ocop.accounts.tables import ApiToken, PasswordReset, User
 from ocop.audit.tables import AuditEvent
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.imports.tables import ImportBatch
-from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesDaily, Shop, SyncRun
+from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesDaily, SalesFact, Shop, SyncRun
 from ocop.producers.tables import Producer
 
 TABLES = [
@@ -26,6 +26,7 @@ TABLES = [
     Order,
     OrderLine,
     SalesDaily,
+    SalesFact,
     ListingEvent,
     SyncRun,
     ImportBatch,

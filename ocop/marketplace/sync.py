@@ -20,6 +20,7 @@ from ocop import db
 from ocop.marketplace import listings, shops
 from ocop.marketplace.runtime import MarketRuntime
 from ocop.marketplace.tables import Listing, Order, OrderLine, SalesDaily, Shop
+from ocop.reports import facts
 
 log = structlog.get_logger("ocop.sync")
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -115,14 +116,32 @@ async def _upsert_postgres(conn: Any, shop_id: int, orders: list[MarketOrder]) -
     return {r["marketplace_order_id"]: r["id"] for r in rows}
 
 
+_INSERT_FACT = "INSERT INTO sales_fact ({}) VALUES ({})".format(
+    ", ".join(f'"{c}"' for c in facts.COLUMNS), ", ".join("?" for _ in facts.COLUMNS))
+
+
+def _sold_lines(order: MarketOrder, sku_to_listing: dict[str, int],
+                listing_product: dict[int, int]) -> list[facts.SoldLine]:
+    """The order's lines with the listing (and its product) each SKU stands for in this shop."""
+    out = []
+    for line in order.lines:
+        listing = sku_to_listing.get(line.seller_sku)
+        product = listing_product[listing] if listing is not None else None
+        out.append(facts.SoldLine(listing, product, line.quantity, line.total_vnd))
+    return out
+
+
 async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
     """Upsert orders and replace their lines in one transaction with a handful of statements
     (SQLite: driver executemany; PostgreSQL: one unnest upsert returning ids, then COPY for the
-    lines), so a sync page of thousands of orders never costs a query per order."""
+    lines), so a sync page of thousands of orders never costs a query per order. The orders'
+    dashboard facts (:mod:`ocop.reports.facts`) are replaced in the same transaction, so they can
+    never disagree with the lines."""
     if not orders:
         return 0
-    sku_to_listing = {r["seller_sku"]: r["id"] for r in
-                      await Listing.select(Listing.id, Listing.seller_sku).where(Listing.shop == shop_id)}
+    listing_rows = await Listing.select(Listing.id, Listing.seller_sku, Listing.product).where(Listing.shop == shop_id)
+    sku_to_listing = {r["seller_sku"]: r["id"] for r in listing_rows}
+    listing_product = {r["id"]: r["product"] for r in listing_rows}
     by_id = {o.order_id: o for o in orders}  # the last copy of an order in a batch wins
     engine = Order._meta.db
     lines = [(line, o.order_id) for o in by_id.values() for line in o.lines]
@@ -134,14 +153,20 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
             ids = await _upsert_sqlite(conn, shop_id, list(by_id.values()))
         line_rows = [(ids[order_id], sku_to_listing.get(line.seller_sku), line.seller_sku, line.external_item_id,
                       line.name[:255], line.quantity, line.unit_price_vnd, line.total_vnd) for line, order_id in lines]
+        fact_rows = [row for o in by_id.values() for row in facts.fact_rows(
+            ids[o.order_id], shop_id, o.created_at, o.status, _sold_lines(o, sku_to_listing, listing_product))]
         if isinstance(engine, PostgresEngine):
-            await conn.execute('DELETE FROM market_order_line WHERE "order" = ANY($1::int[])', list(ids.values()))
+            for table in ("market_order_line", "sales_fact"):
+                await conn.execute(f'DELETE FROM {table} WHERE "order" = ANY($1::int[])', list(ids.values()))
             await conn.copy_records_to_table("market_order_line", records=line_rows, columns=_LINE_COLUMNS)
+            await conn.copy_records_to_table("sales_fact", records=fact_rows, columns=list(facts.COLUMNS))
         else:
             for chunk in _chunks(list(ids.values()), _IN_CHUNK):
-                await db.execute(conn, f'DELETE FROM market_order_line WHERE "order" IN ({",".join("?" * len(chunk))})',
-                                 list(chunk))
+                marks = ",".join("?" * len(chunk))
+                for table in ("market_order_line", "sales_fact"):
+                    await db.execute(conn, f'DELETE FROM {table} WHERE "order" IN ({marks})', list(chunk))
             await db.executemany(conn, _INSERT_LINE, line_rows)
+            await db.executemany(conn, _INSERT_FACT, fact_rows)
     return len(by_id)
 
 

@@ -86,6 +86,33 @@ class SalesDaily(Table, tablename="sales_daily"):
     revenue_vnd = BigInt(default=0)
 
 
+class SalesFact(Table, tablename="sales_fact"):
+    """The sales fact behind the dashboard: one row per order and listing (lines of one listing in
+    one order folded together), with the Vietnamese calendar day and month and the status class
+    precomputed at ingest, and the order's *rank* of this listing (1 = its first listing, by line
+    order) plus the product of its first listing. Rank and first product let the dashboard count
+    distinct orders per OCOP group or star rank exactly without re-reading the order's other lines
+    (see :mod:`ocop.reports.facts`). Written only by ``ocop.marketplace.sync.ingest_orders``, in the
+    transaction that writes the order, so it cannot drift from ``market_order_line``.
+
+    ``shop``, ``listing`` and ``product`` are copies (no foreign keys): a listing's product and an
+    order's shop never change. Product attributes that can change (OCOP group, stars) are NOT copied;
+    the report joins them at query time.
+    """
+
+    order = ForeignKey(Order, index=True)
+    shop = Integer()
+    listing = Integer(null=True, default=None)
+    product = Integer(null=True, default=None)
+    day = Date()
+    month = Integer()  # yyyymm of ``day``
+    status_class = Integer()  # 0 sold, 1 cancelled, 2 returned
+    rank = Integer(default=1)
+    first_product = Integer(null=True, default=None)
+    units = Integer(default=0)
+    revenue_vnd = BigInt(default=0)
+
+
 class ListingEvent(Table, tablename="listing_event"):
     """Every state transition of a listing, with who or what caused it."""
 

@@ -13,11 +13,11 @@ from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
-from ocop.accounts.auth import Me, requires_user
+from ocop.accounts.auth import Me, Principal, requires_user
 from ocop.reports import kpis
 from ocop.reports.exports import TABLE_KEYS, table_by_key, to_csv, to_xlsx
-from ocop.reports.params import Q, Query, read_query
-from ocop.reports.scope import scope_for
+from ocop.reports.params import Q, Query, in_scope, read_query
+from ocop.reports.scope import Scope, scope_for
 from ocop.web.errors import ApiError, ErrorResponse
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,6 +36,13 @@ class ExpiringOut(msgspec.Struct):
     count: int
     within_days: int
     items: list[kpis.ExpiringCertificate]
+
+
+def viewer_scope(me: Principal, q: Query) -> Scope:
+    """The caller's scope, once the query's communes are checked to lie within it."""
+    scope = scope_for(me)
+    in_scope(q, scope)
+    return scope
 
 
 def export_name(q: Query, extension: str, table: str = "") -> str:
@@ -59,17 +66,17 @@ class ReportsController(Controller):
     @get("/dashboard")
     async def dashboard(self, me: Me, q: Q) -> kpis.Dashboard:
         """Every figure of the dashboard at once."""
-        return await kpis.dashboard(q.period, scope_for(me), q.filters)
+        return await kpis.dashboard(q.period, viewer_scope(me, q), q.filters)
 
     @get("/online")
     async def online(self, me: Me, q: Q) -> kpis.OnlineFigures:
         """OCOP products and producers online, the online share, now and at the previous period's end."""
-        return await kpis.online_figures(q.period, scope_for(me), q.filters)
+        return await kpis.online_figures(q.period, viewer_scope(me, q), q.filters)
 
     @get("/sales")
     async def sales(self, me: Me, q: Q) -> SalesComparison:
         """Net orders, units and revenue (VND), this period and the previous one."""
-        report = await kpis.sales_report(q.period, scope_for(me), q.filters)
+        report = await kpis.sales_report(q.period, viewer_scope(me, q), q.filters)
         return SalesComparison(period=kpis.period_info(q.period), previous_period=kpis.period_info(q.period.previous()),
                                current=report.totals, previous=report.previous)
 
@@ -79,36 +86,36 @@ class ReportsController(Controller):
         if dimension not in kpis.DIMENSIONS:
             raise ApiError(404, "unknown_dimension", f"No breakdown {dimension!r}; use one of {', '.join(kpis.DIMENSIONS)}.",
                            f"Không có phân tích theo {dimension!r}.")
-        return await kpis.sales_by(dimension, q.period, scope_for(me), q.filters)
+        return await kpis.sales_by(dimension, q.period, viewer_scope(me, q), q.filters)
 
     @get("/top-products")
     async def top_products(self, me: Me, q: Q, limit: FromQuery[int] = 10) -> list[kpis.TopRow]:
-        return await kpis.top_products(q.period, scope_for(me), q.filters, limit=max(1, min(limit, 100)))
+        return await kpis.top_products(q.period, viewer_scope(me, q), q.filters, limit=max(1, min(limit, 100)))
 
     @get("/top-producers")
     async def top_producers(self, me: Me, q: Q, limit: FromQuery[int] = 10) -> list[kpis.TopRow]:
-        return await kpis.top_producers(q.period, scope_for(me), q.filters, limit=max(1, min(limit, 100)))
+        return await kpis.top_producers(q.period, viewer_scope(me, q), q.filters, limit=max(1, min(limit, 100)))
 
     @get("/listings")
     async def listings(self, me: Me, q: Q) -> list[kpis.ListingCount]:
         """Listings now, by marketplace and state."""
-        return await kpis.listings_by_state(scope_for(me), q.filters)
+        return await kpis.listings_by_state(viewer_scope(me, q), q.filters)
 
     @get("/rejections")
     async def rejections(self, me: Me, q: Q, limit: FromQuery[int] = 5) -> list[kpis.Reason]:
         """The marketplaces' most frequent reasons for rejecting listings."""
-        return await kpis.rejection_reasons(scope_for(me), q.filters, limit=max(1, min(limit, 50)))
+        return await kpis.rejection_reasons(viewer_scope(me, q), q.filters, limit=max(1, min(limit, 50)))
 
     @get("/certificates-expiring")
     async def certificates_expiring(self, me: Me, q: Q, limit: FromQuery[int] = 50) -> ExpiringOut:
         """Products whose latest OCOP certificate expires within 90 days from today (Vietnam)."""
-        count, items = await kpis.expiring_certificates(scope_for(me), q.filters, limit=max(1, min(limit, 500)))
+        count, items = await kpis.expiring_certificates(viewer_scope(me, q), q.filters, limit=max(1, min(limit, 500)))
         return ExpiringOut(count=count, within_days=kpis.EXPIRY_WINDOW_DAYS, items=items)
 
     @get("/export.xlsx", media_type=XLSX_TYPE)
     async def export_xlsx(self, me: Me, q: Q) -> Response[bytes]:
         """The report as XLSX: one sheet per breakdown, filters at the top of each sheet."""
-        board = await kpis.dashboard(q.period, scope_for(me), q.filters)
+        board = await kpis.dashboard(q.period, viewer_scope(me, q), q.filters)
         return attachment(to_xlsx(board), XLSX_TYPE, export_name(q, "xlsx"))
 
     @get("/export.csv", media_type="text/csv")
@@ -118,7 +125,7 @@ class ReportsController(Controller):
         if table not in TABLE_KEYS:
             raise ApiError(400, "unknown_table", f"Unknown table {table!r}; use one of {', '.join(TABLE_KEYS)}.",
                            f"Không có bảng {table!r}.")
-        board = await kpis.dashboard(q.period, scope_for(me), q.filters)
+        board = await kpis.dashboard(q.period, viewer_scope(me, q), q.filters)
         content = "\ufeff" + to_csv(table_by_key(board, table))
         return attachment(content.encode("utf-8"), "text/csv; charset=utf-8", export_name(q, "csv", table))
 

@@ -14,9 +14,11 @@ Definitions (what a province reports as "sản phẩm OCOP lên sàn"):
   distinct orders, ``units`` = sum of quantities, ``revenue_vnd`` = sum of line totals (the value of
   the goods, in đồng). An order belongs to the Vietnamese calendar month it was placed in.
 - A product's **stars** are those of its latest certificate (latest expiry, undated last).
-- A product is **online** when one of its listings is live; "online at the end of a period" counts
-  live listings published (or last changed) before the period ended — a listing's history is not
-  kept, so a listing that was live then and is unlisted now is not counted for the past.
+- A product is **online** at a moment when one of its listings was on sale then, read from the
+  listing's transition trail (``listing_event``): from its last move to ``live`` until a move to
+  ``unlisted`` or ``rejected``. A re-push of a live item (live → pending → publishing → …) keeps it
+  online, as it stays on the marketplace meanwhile. A listing with no trail at all (written by
+  hand, not by our jobs) counts when it is live now and was published before that moment.
 - **Registered** OCOP products are the non-archived products in reach created before the period end.
 - **Producers with a shop** have at least one connected shop; **producers online** at least one
   live listing.
@@ -157,17 +159,27 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
+# Whether listing ``li`` was on sale at a moment (both placeholders: that moment). The trail's last
+# word before then among live / unlisted / rejected decides; without any trail, today's state does.
+_ONLINE_AT = """COALESCE(
+    (SELECT e.to_state FROM listing_event e WHERE e.listing = li.id AND e.at < {}
+       AND e.to_state IN ('live', 'unlisted', 'rejected') ORDER BY e.at DESC, e.id DESC LIMIT 1),
+    CASE WHEN li.state = 'live' AND COALESCE(li.published_at, li.updated_at) < {}
+          AND NOT EXISTS (SELECT 1 FROM listing_event n WHERE n.listing = li.id) THEN 'live' END
+  ) = 'live'"""
+
+
 async def online_figures(period: Period, scope: Scope, filters: Filters = Filters()) -> OnlineFigures:
     """Products and producers online at the end of ``period`` and of the period before it."""
     end, prev_end = period.end_utc, period.previous().end_utc
     ps = filters.stars is not None
-    since = "COALESCE(li.published_at, li.updated_at)"
-    live = filter_where(filters, scope_where(scope, Where().add("li.state = 'live'")))
+    live = filter_where(filters, scope_where(scope, Where().add(
+        "(li.state = 'live' OR EXISTS (SELECT 1 FROM listing_event e WHERE e.listing = li.id AND e.to_state = 'live'))")))
     live_sql = f"""{_with(ps)}SELECT
-  COUNT(DISTINCT CASE WHEN {since} < {{}} THEN li.product END) AS products_now,
-  COUNT(DISTINCT CASE WHEN {since} < {{}} THEN li.product END) AS products_before,
-  COUNT(DISTINCT CASE WHEN {since} < {{}} THEN pr.id END) AS producers_now,
-  COUNT(DISTINCT CASE WHEN {since} < {{}} THEN pr.id END) AS producers_before
+  COUNT(DISTINCT CASE WHEN {_ONLINE_AT} THEN li.product END) AS products_now,
+  COUNT(DISTINCT CASE WHEN {_ONLINE_AT} THEN li.product END) AS products_before,
+  COUNT(DISTINCT CASE WHEN {_ONLINE_AT} THEN pr.id END) AS producers_now,
+  COUNT(DISTINCT CASE WHEN {_ONLINE_AT} THEN pr.id END) AS producers_before
 FROM listing li JOIN shop s ON s.id = li.shop JOIN product p ON p.id = li.product
 JOIN producer pr ON pr.id = p.producer{' LEFT JOIN ps ON ps.product_id = p.id' if ps else ''}
 WHERE {live.sql()}"""
@@ -181,7 +193,7 @@ WHERE {registered.sql()}"""
   COUNT(DISTINCT CASE WHEN s.created_at < {{}} THEN pr.id END) AS before
 FROM shop s JOIN producer pr ON pr.id = s.producer WHERE {shops.sql()}"""
     live_rows, reg_rows, shop_rows = await asyncio.gather(
-        _query(live_sql, [end, prev_end, end, prev_end, *live.args]),
+        _query(live_sql, [end, end, prev_end, prev_end, end, end, prev_end, prev_end, *live.args]),
         _query(registered_sql, [end, prev_end, *registered.args]),
         _query(shops_sql, [end, prev_end, *shops.args]),
     )

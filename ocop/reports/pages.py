@@ -17,7 +17,7 @@ from ocop.reports import charts, kpis
 from ocop.reports.breakdowns import DATE, INT, PCT, SCOPE_LABELS, VND, ReportTable, report_tables
 from ocop.reports.charts import Point
 from ocop.reports.labels import MARKETPLACE_LABELS, commune_label
-from ocop.reports.params import Q, read_query
+from ocop.reports.params import Q, in_scope, read_query
 from ocop.reports.period import parse_period, today_vn
 from ocop.reports.scope import Scope, scope_for
 from ocop.web.render import render
@@ -87,11 +87,13 @@ async def commune_choices(scope: Scope) -> list[tuple[int, str]]:
      dependencies={"q": Provide(read_query, sync_to_thread=False)})
 async def dashboard_page(me: Me, q: Q) -> Template:
     scope = scope_for(me)
+    in_scope(q, scope)
     board = await kpis.dashboard(q.period, scope, q.filters)
     tables: dict[str, ReportTable] = {t.key: t for t in report_tables(board)}
     return render("reports/dashboard.html", board=board, q=q, qs=q.urlencode(), tables=tables,
                   charts=build_charts(board), cell=cell, scope_label=SCOPE_LABELS.get(scope.label, scope.label),
                   periods=period_choices(today_vn()), communes=await commune_choices(scope),
+                  chosen_communes=[commune_label(c) for c in q.filters.commune_codes],
                   marketplaces=list(MARKETPLACE_LABELS.items()), groups=GROUPS, stars=STARS)
 
 

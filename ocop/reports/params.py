@@ -1,8 +1,9 @@
 """The dashboard's query string (shared by the page, the JSON API and the exports), checked.
 
 ``period`` (``2026-11``, ``2026-Q4``, ``2026``, ``2026-01-01..2026-03-31``; empty = this month in
-Vietnam), ``marketplace``, ``commune`` (repeatable, 2025 ward codes), ``group`` (1–6), ``stars``
-(3–5). Empty values mean "all", so a plain HTML ``<select>`` with an empty first option works.
+Vietnam), ``marketplace``, ``commune`` (repeatable: ``?commune=A&commune=B``, 2025 ward codes, all
+within the viewer's area — :func:`in_scope`), ``group`` (1–6), ``stars`` (3–5). Empty values mean
+"all", so a plain HTML ``<select>`` with an empty first option works.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from litestar.params import FromQuery
 
 from ocop.domain.ocop import GROUPS, STARS
 from ocop.reports.period import Period, PeriodError, parse_period
-from ocop.reports.scope import MARKETPLACES, Filters
+from ocop.reports.scope import MARKETPLACES, Filters, Scope, communes_outside
 from ocop.web.errors import ApiError
 
 
@@ -50,7 +51,7 @@ def _int_in(field: str, value: str | None, allowed: tuple[int, ...]) -> int | No
     text = (value or "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) not in allowed:
+    if not (text.isascii() and text.isdigit()) or int(text) not in allowed:
         raise _bad(field, text, "one of " + ", ".join(map(str, allowed)))
     return int(text)
 
@@ -70,9 +71,19 @@ def read_query(period: FromQuery[str | None] = None, marketplace: FromQuery[str 
         text = raw.strip()
         if not text:
             continue
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True, int("²") fails
             raise _bad("commune", text, "a 2025 commune/ward code")
         communes.append(int(text))
     return Query(chosen, Filters(marketplace=market, commune_codes=tuple(sorted(set(communes))),
                                  ocop_group=_int_in("group", group, tuple(g.code for g in GROUPS)),
                                  stars=_int_in("stars", stars, STARS)))
+
+
+def in_scope(q: Query, scope: Scope) -> Query:
+    """``q`` if every chosen commune is within ``scope`` (see :func:`communes_outside`), else 400."""
+    bad = communes_outside(scope, q.filters.commune_codes)
+    if bad:
+        codes = ", ".join(map(str, bad))
+        raise ApiError(400, "invalid_report_filter", f"Commune(s) outside your area or unknown: {codes}.",
+                       f"Xã/phường không thuộc địa bàn của bạn hoặc không tồn tại: {codes}.")
+    return q

@@ -1,33 +1,39 @@
-"""Orders, units and revenue for a period and the one before it — every breakdown from ONE statement.
+"""Orders, units and revenue for a period and the one before it — every breakdown from ONE statement
+over the sales fact (:mod:`ocop.reports.facts`), which the order ingest keeps in step with the lines.
 
-Why one statement: on SQLite (the embedded default) the expensive part of a sales figure is the
-pass over the order lines and its GROUP BY sort (~2 µs a row); the dashboard needs a dozen
-breakdowns and must answer in under a second with 100,000 orders. So the lines of both periods are
-read once and folded into small *cells* — (month bucket, status class, shop, listing) — and every
-breakdown is a GROUP BY over those cells (a few thousand rows), joined to shops, listings and
-products only then. The statement is plain SQL for SQLite ≥ 3.35 and PostgreSQL ≥ 12 (a CTE used
-more than once is materialised by both).
+How the statement stays fast (issue 7: under a second with 100,000 orders):
 
-Order counts must not double-count an order with several lines, yet they are summed over cells. So
-each line carries flags that say whether it is the *first* line of its order (``first_o``), the
-first of its order with its product's OCOP group (``first_g``), with its stars (``first_s``), of its
-listing (``first_l``) — "first" among the lines the filters keep. Summing a flag over any set of
-cells counts each order once per group, star rank or listing, exactly. Within one order (one shop)
-a product has at most one listing, so ``first_l`` also counts orders per product. SQLite gets the
-flags from correlated index seeks (cheap there, and skipped for an order's first line); PostgreSQL
-from window functions (it runs correlated subqueries slowly but sorts fast). The tests run both.
+1. ``cells``: the fact rows of each period are folded into cells keyed (month, shop, product, status
+   class, rank, first product). That key is the leading part of the covering index
+   ``sales_fact_cells``, so SQLite reads only the period's months, index-only, and aggregates in
+   index order without sorting (profiling showed the GROUP BY sort of ~150,000 joined lines was the
+   largest cost of the earlier statement); PostgreSQL sorts them in memory (``work_mem`` raised for
+   this statement, JIT off: see :func:`sales_report`). Scope, marketplace and commune filters are a
+   semi-join on a small set of shops; group and star filters one on a small set of products.
+2. ``scored``: each cell joins its product's current group and stars (and its order's first
+   product's) and gets its distinct-order counts. An order must be counted once per breakdown key
+   however many listings it has: a rank-1 row is its order's first; a rank-2 row is the first of
+   its group (stars) unless the order's first product has the same group (stars) — and, with a
+   group or star filter, the first of the order's *kept* rows unless the first product is kept.
+   Rows of rank 3 and more (orders with three or more listings, rare) are decided one by one in
+   ``cells`` by looking at the order's earlier fact rows through the ``"order"`` index.
+3. The breakdowns are GROUP BYs over shop-level and product-level sums of the scored cells.
 
-Measured with ``tests/bench/dashboard_bench.py`` (100,000 orders, 2 busy cores): a month, a
-commune's year or a filtered year answers in 0.05–0.3 s on both engines; a whole year over all
-100,000 orders takes ~1.5–1.8 s (SQLite: ~1.3 s of CPU) — over the 1 s target.
+The statement is plain SQL for SQLite ≥ 3.35 and PostgreSQL ≥ 12 (``MATERIALIZED`` CTEs). Measured
+with ``tests/bench/dashboard_bench.py`` (100,000 orders, whole dashboard, best of 3, on 2 cores shared
+with other test runs, load ≈ 6): a whole year 0.51 s on SQLite (0.32 s of CPU) and 0.53 s on
+PostgreSQL, was 2.1 s and 1.5 s; a month, a commune's year or a filtered year 0.1–0.3 s on both.
 
 Definitions: sales are lines of orders not cancelled and not returned; ``revenue_vnd`` is the sum of
 line totals (the value of the goods, in đồng); an order belongs to the Vietnamese calendar month it
-was placed in; a product's stars are those of its latest certificate.
+was placed in; a product's stars are those of its latest certificate; a line whose SKU matched none
+of our listings counts in the totals, by month, marketplace and commune (group/stars key empty) but
+not under a group or star filter.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -35,11 +41,11 @@ from piccolo.engine.postgres import PostgresEngine
 
 from ocop.marketplace.tables import Order
 from ocop.reports import labels
+from ocop.reports.facts import CANCELLED, RETURNED, SOLD
 from ocop.reports.period import Period
 from ocop.reports.scope import Filters, Scope, Where, filter_where, scope_where
 
 DIMENSIONS = ("month", "marketplace", "commune", "group", "stars")
-NET, CANCELLED, RETURNED = 0, 1, 2
 SORT_MEMORY = "64MB"
 
 # The latest certificate of each product (window functions: SQLite >= 3.25 and PostgreSQL).
@@ -94,126 +100,123 @@ def _int(value: Any) -> int:
     return 0 if value is None else int(value)
 
 
-def _bucket(period: Period) -> tuple[str, list[Any]]:
-    """``-1`` for the previous period, then 0.. for each Vietnamese month of ``period``."""
-    months = period.months()
-    branches = ["WHEN o.created_at < {} THEN -1"]
-    args: list[Any] = [period.start_utc]
-    for i, month in enumerate(months[:-1]):
-        branches.append(f"WHEN o.created_at < {{}} THEN {i}")
-        args.append(month.end_utc)
-    return f"CASE {' '.join(branches)} ELSE {len(months) - 1} END", args
-
-
-def _statement(period: Period, scope: Scope, filters: Filters, top: int, *,
-               windows: bool = False) -> tuple[str, list[Any]]:
-    """``windows``: compute the first-line flags with window functions (PostgreSQL sorts and
-    hashes fast but runs a correlated subquery per row slowly) instead of correlated index seeks
-    (what SQLite does best; its window sorts cost more than the seeks). Both give the same flags."""
+def _statement(period: Period, scope: Scope, filters: Filters, top: int) -> tuple[str, list[Any]]:
+    """The one statement (see the module docstring) and its arguments, in placeholder order."""
     previous = period.previous()
-    if previous.end_utc != period.start_utc:  # both periods are read in one range
-        raise ValueError("the previous period must end where the period starts")
-    # lp: listing -> product, group, stars (small; filtered by the product filters). With a product
-    # filter a line must match it, so lines join lp; otherwise lines without a listing count too.
+    args: list[Any] = []
     product_filter = Where()
     if filters.ocop_group is not None:
         product_filter.add("p.ocop_group = {}", filters.ocop_group)
     if filters.stars is not None:
         product_filter.add("ps.stars = {}", filters.stars)
-    join = "JOIN" if product_filter.parts else "LEFT JOIN"
-    args: list[Any] = list(product_filter.args)
-    group2 = ("COALESCE((SELECT p2.ocop_group FROM listing li2 JOIN product p2 ON p2.id = li2.product "
-              "WHERE li2.id = l2.listing), 0)")
-    stars2 = ("COALESCE((SELECT c2.stars FROM listing li2 JOIN certificate c2 ON c2.product = li2.product "
-              "WHERE li2.id = l2.listing ORDER BY CASE WHEN c2.expires_on IS NULL THEN 1 ELSE 0 END, "
-              "c2.expires_on DESC, c2.id DESC LIMIT 1), 0)")
-    # The product filters again, for the earlier lines (inlined: they repeat in several subqueries).
-    product_filter2 = ([f"{group2} = {int(filters.ocop_group)}"] if filters.ocop_group is not None else []) + \
-        ([f"{stars2} = {int(filters.stars)}"] if filters.stars is not None else [])
-    bucket, bucket_args = _bucket(period)
-    args += bucket_args
+    by_product = bool(product_filter.parts)
+    args += product_filter.args
+    shops = filter_where(filters, scope_where(scope, Where()), product=False)
+    args += shops.args
+    by_shop = bool(shops.parts)
 
-    def earlier(extra: str = "", order: str = "x.oid", line: str = "x.lid") -> str:
-        """An earlier line of the same order (that passes the product filters) with ``extra``. The
-        earlier line's group and stars are looked up through primary keys (a CTE has no index
-        inside a correlated subquery)."""
-        conds = [f'l2."order" = {order}', f"l2.id < {line}", *product_filter2, *([extra] if extra else [])]
-        return f"EXISTS (SELECT 1 FROM market_order_line l2 WHERE {' AND '.join(conds)})"
+    # For rows of rank >= 3 only: the current group/stars of a fact row's product (0 for none), and
+    # "no earlier row of the same order passes the product filters (and ``extra``)".
+    def grp(alias: str) -> str:
+        return f"COALESCE((SELECT p2.ocop_group FROM product p2 WHERE p2.id = {alias}.product), 0)"
 
-    where = Where().add("o.created_at >= {}", previous.start_utc).add("o.created_at < {}", period.end_utc)
-    filter_where(filters, scope_where(scope, where), product=False)
-    args += where.args
-    net = f"c.b >= 0 AND c.st = {NET}"
+    def stars(alias: str) -> str:
+        return (f"COALESCE((SELECT c2.stars FROM certificate c2 WHERE c2.product = {alias}.product ORDER BY "
+                "CASE WHEN c2.expires_on IS NULL THEN 1 ELSE 0 END, c2.expires_on DESC, c2.id DESC LIMIT 1), 0)")
 
-    def rollup(dim: str, key: str, orders: str, joins: str = "") -> str:
-        # CROSS JOIN keeps SQLite scanning the (small) cells first; PostgreSQL plans it as a join.
-        return (f"SELECT '{dim}' AS dim, CAST({key} AS TEXT) AS k, SUM({orders}) AS orders, SUM(c.units) AS units, "
-                f"SUM(c.revenue) AS revenue, 0 AS cancelled, 0 AS returned FROM cells c {joins or 'WHERE'} {net} "
+    def none_earlier(extra: str = "") -> str:
+        conds = ['e."order" = f."order"', "e.rank < f.rank"]
+        if by_product:
+            conds.append("e.product IN (SELECT product FROM kept)")
+        if extra:
+            conds.append(extra)
+        return f"CASE WHEN EXISTS (SELECT 1 FROM sales_fact e WHERE {' AND '.join(conds)}) THEN 0 ELSE 1 END"
+
+    # With a product filter an order's first row counts as "earlier" only if it is kept itself.
+    first_kept = "y.kept = 1" if by_product else "1 = 1"
+    same_grp, same_stars = "COALESCE(y.grp, 0) = COALESCE(x.grp, 0)", "COALESCE(y.stars, 0) = COALESCE(x.stars, 0)"
+
+    def first_of(rank: str, n: str, rank3: str, same: str = "") -> str:
+        """Distinct-order count of ``n`` rows of one ``rank``: see the module docstring, step 2."""
+        return (f"CASE WHEN {rank} = 1 THEN {n} WHEN {rank} = 2 THEN CASE WHEN {first_kept}"
+                f"{' AND ' + same if same else ''} THEN 0 ELSE {n} END ELSE {rank3} END")
+
+    def arm(prev: int, first: date, last: date) -> tuple[str, list[Any]]:
+        """The fact rows of one period (``prev``: 1 for the previous one) folded into cells."""
+        where = ["f.month >= {}", "f.month <= {}", "f.day >= {}", "f.day <= {}"]
+        if by_shop:
+            where.append("f.shop IN (SELECT shop FROM sp)")
+        if by_product:
+            where.append("f.product IN (SELECT product FROM kept)")
+        rank3 = {"o": none_earlier(), "g": none_earlier(f"{grp('e')} = {grp('f')}"),
+                 "s": none_earlier(f"{stars('e')} = {stars('f')}")}
+        bounds = [first.year * 100 + first.month, last.year * 100 + last.month, first, last]
+        return (f"""SELECT {prev} AS prev, f.shop AS shop, f.product AS product, f.month AS month,
+    f.status_class AS st, f.rank AS rk, f.first_product AS first_product,
+    COUNT(*) AS n, SUM(f.units) AS units, SUM(f.revenue_vnd) AS revenue,
+    SUM(CASE WHEN f.rank >= 3 THEN {rank3["o"]} ELSE 0 END) AS n3_o,
+    SUM(CASE WHEN f.rank >= 3 THEN {rank3["g"]} ELSE 0 END) AS n3_g,
+    SUM(CASE WHEN f.rank >= 3 THEN {rank3["s"]} ELSE 0 END) AS n3_s
+  FROM sales_fact f WHERE {' AND '.join(where)}
+  GROUP BY f.month, f.shop, f.product, f.status_class, f.rank, f.first_product""", bounds)
+
+    now_sql, now_args = arm(0, period.start, period.end)
+    prev_sql, prev_args = arm(1, previous.start, previous.end)
+    args += now_args + prev_args
+    scored = f"""cells AS MATERIALIZED (
+  {now_sql}
+  UNION ALL
+  {prev_sql}),
+scored AS MATERIALIZED (
+  SELECT CASE WHEN c.prev = 1 THEN -1 ELSE c.month END AS b, c.st AS st, c.shop AS shop, c.product AS product,
+    x.grp AS grp, x.stars AS stars, c.n AS n_l, c.units AS units, c.revenue AS revenue,
+    {first_of("c.rk", "c.n", "c.n3_o")} AS n_o,
+    {first_of("c.rk", "c.n", "c.n3_g", same_grp)} AS n_g,
+    {first_of("c.rk", "c.n", "c.n3_s", same_stars)} AS n_s
+  FROM cells c LEFT JOIN lp x ON x.product = c.product LEFT JOIN lp y ON y.product = c.first_product)"""
+    net = f"b >= 0 AND st = {SOLD}"
+
+    def rollup(dim: str, key: str, orders: str, source: str, joins: str = "", where: str = net) -> str:
+        return (f"SELECT '{dim}' AS dim, CAST({key} AS TEXT) AS k, SUM({orders}) AS orders, SUM(units) AS units, "
+                f"SUM(revenue) AS revenue, 0 AS cancelled, 0 AS returned FROM {source} {joins} WHERE {where} "
                 f"GROUP BY {key}")
 
-    shop_producer = "CROSS JOIN shop s CROSS JOIN producer pr WHERE s.id = c.shop AND pr.id = s.producer AND"
-    if windows:
-        def first_in(*partition: str) -> str:
-            return (f"CASE WHEN ROW_NUMBER() OVER (PARTITION BY {', '.join(partition)} ORDER BY l.id) = 1 "
-                    "THEN 1 ELSE 0 END")
-
-        order = 'l."order"'
-        line_flags = (f"{first_in(order)} AS first, {first_in(order, 'l.listing')} AS first_l, "
-                      f"{first_in(order, 'COALESCE(lp.grp, 0)')} AS first_g, "
-                      f"{first_in(order, 'COALESCE(lp.stars, 0)')} AS first_s")
-        cell_flags = ("SUM(x.first) AS n_o, SUM(x.first_l) AS n_l, SUM(x.first_g) AS n_g, "
-                      "SUM(x.first_s) AS n_s")
-    else:
-        # Most lines are the first of their order (``x.first``): their flags need no further look-up.
-        line_flags = f"""CASE WHEN {earlier(order='l."order"', line="l.id")} THEN 0 ELSE 1 END AS first"""
-        cell_flags = f"""SUM(x.first) AS n_o,
-    SUM(CASE WHEN x.first = 1 THEN 1 WHEN {earlier("l2.listing = x.listing")} THEN 0 ELSE 1 END) AS n_l,
-    SUM(CASE WHEN x.first = 1 THEN 1
-             WHEN {earlier(f"{group2} = COALESCE(x.grp, 0)")} THEN 0 ELSE 1 END) AS n_g,
-    SUM(CASE WHEN x.first = 1 THEN 1
-             WHEN {earlier(f"{stars2} = COALESCE(x.stars, 0)")} THEN 0 ELSE 1 END) AS n_s"""
     sql = f"""WITH {LATEST_CERT},
 lp AS MATERIALIZED (
-  SELECT li.id AS listing, li.product AS product, p.ocop_group AS grp, ps.stars AS stars
-  FROM listing li JOIN product p ON p.id = li.product LEFT JOIN ps ON ps.product_id = p.id
-  WHERE {product_filter.sql()}),
-lines AS MATERIALIZED (
-  SELECT {bucket} AS b,
-    CASE WHEN o.status = 'cancelled' THEN {CANCELLED} WHEN o.status = 'returned' THEN {RETURNED} ELSE {NET} END AS st,
-    o.shop AS shop, l.listing AS listing, lp.product AS product, lp.grp AS grp, lp.stars AS stars,
-    l.quantity AS units, l.total_vnd AS revenue, l."order" AS oid, l.id AS lid,
-    {line_flags}
-  FROM market_order_line l
-  JOIN market_order o ON o.id = l."order"
-  JOIN shop s ON s.id = o.shop
-  JOIN producer pr ON pr.id = s.producer
-  {join} lp ON lp.listing = l.listing
-  WHERE {where.sql()}),
-cells AS MATERIALIZED (
-  SELECT x.b, x.st, x.shop, x.listing, x.product, x.grp, x.stars, SUM(x.units) AS units, SUM(x.revenue) AS revenue,
-    {cell_flags}
-  FROM lines x GROUP BY x.b, x.st, x.shop, x.listing, x.product, x.grp, x.stars)
-SELECT 'bucket' AS dim, CAST(c.b AS TEXT) AS k,
-  SUM(CASE WHEN c.st = {NET} THEN c.n_o ELSE 0 END) AS orders,
-  SUM(CASE WHEN c.st = {NET} THEN c.units ELSE 0 END) AS units,
-  SUM(CASE WHEN c.st = {NET} THEN c.revenue ELSE 0 END) AS revenue,
-  SUM(CASE WHEN c.st = {CANCELLED} THEN c.n_o ELSE 0 END) AS cancelled,
-  SUM(CASE WHEN c.st = {RETURNED} THEN c.n_o ELSE 0 END) AS returned
-FROM cells c GROUP BY c.b
-UNION ALL {rollup("marketplace", "s.marketplace", "c.n_o", shop_producer)}
-UNION ALL {rollup("commune", "pr.commune_code", "c.n_o", shop_producer)}
-UNION ALL {rollup("group", "c.grp", "c.n_g")}
-UNION ALL {rollup("stars", "c.stars", "c.n_s")}
+  SELECT p.id AS product, p.ocop_group AS grp, ps.stars AS stars,
+    CASE WHEN {product_filter.sql()} THEN 1 ELSE 0 END AS kept
+  FROM product p LEFT JOIN ps ON ps.product_id = p.id),
+kept AS MATERIALIZED (SELECT product FROM lp WHERE kept = 1),
+sp AS MATERIALIZED (
+  SELECT s.id AS shop, s.marketplace AS marketplace, s.producer AS producer, pr.commune_code AS commune
+  FROM shop s JOIN producer pr ON pr.id = s.producer WHERE {shops.sql()}),
+{scored},
+shop_sums AS MATERIALIZED (
+  SELECT b, st, shop, SUM(n_o) AS n_o, SUM(units) AS units, SUM(revenue) AS revenue
+  FROM scored GROUP BY b, st, shop),
+product_sums AS MATERIALIZED (
+  SELECT product, grp, stars, SUM(n_l) AS n_l, SUM(n_g) AS n_g, SUM(n_s) AS n_s, SUM(units) AS units,
+    SUM(revenue) AS revenue
+  FROM scored WHERE {net} GROUP BY product, grp, stars)
+SELECT 'bucket' AS dim, CAST(b AS TEXT) AS k,
+  SUM(CASE WHEN st = {SOLD} THEN n_o ELSE 0 END) AS orders,
+  SUM(CASE WHEN st = {SOLD} THEN units ELSE 0 END) AS units,
+  SUM(CASE WHEN st = {SOLD} THEN revenue ELSE 0 END) AS revenue,
+  SUM(CASE WHEN st = {CANCELLED} THEN n_o ELSE 0 END) AS cancelled,
+  SUM(CASE WHEN st = {RETURNED} THEN n_o ELSE 0 END) AS returned
+FROM shop_sums GROUP BY b
+UNION ALL {rollup("marketplace", "sp.marketplace", "n_o", "shop_sums t", "JOIN sp ON sp.shop = t.shop")}
+UNION ALL {rollup("commune", "sp.commune", "n_o", "shop_sums t", "JOIN sp ON sp.shop = t.shop")}
+UNION ALL {rollup("group", "grp", "n_g", "product_sums", where="1 = 1")}
+UNION ALL {rollup("stars", "stars", "n_s", "product_sums", where="1 = 1")}
 UNION ALL SELECT * FROM (
-  SELECT 'product' AS dim, CAST(c.product AS TEXT) AS k, SUM(c.n_l) AS orders, SUM(c.units) AS units,
-    SUM(c.revenue) AS revenue, 0 AS cancelled, 0 AS returned
-  FROM cells c WHERE {net} AND c.product IS NOT NULL
-  GROUP BY c.product ORDER BY revenue DESC, c.product LIMIT {int(top)}) top_products
+  SELECT 'product' AS dim, CAST(product AS TEXT) AS k, n_l AS orders, units, revenue, 0 AS cancelled, 0 AS returned
+  FROM product_sums WHERE product IS NOT NULL ORDER BY revenue DESC, product LIMIT {int(top)}) top_products
 UNION ALL SELECT * FROM (
-  SELECT 'producer' AS dim, CAST(s.producer AS TEXT) AS k, SUM(c.n_o) AS orders, SUM(c.units) AS units,
-    SUM(c.revenue) AS revenue, 0 AS cancelled, 0 AS returned
-  FROM cells c CROSS JOIN shop s WHERE s.id = c.shop AND {net}
-  GROUP BY s.producer ORDER BY revenue DESC, s.producer LIMIT {int(top)}) top_producers"""
+  SELECT 'producer' AS dim, CAST(sp.producer AS TEXT) AS k, SUM(n_o) AS orders, SUM(units) AS units,
+    SUM(revenue) AS revenue, 0 AS cancelled, 0 AS returned
+  FROM shop_sums t JOIN sp ON sp.shop = t.shop WHERE {net}
+  GROUP BY sp.producer ORDER BY revenue DESC, sp.producer LIMIT {int(top)}) top_producers"""
     return sql, args
 
 
@@ -246,13 +249,17 @@ async def sales_report(period: Period, scope: Scope, filters: Filters = Filters(
     """Net sales of ``period`` in every breakdown, and the previous period's totals."""
     engine = Order._meta.db
     postgres = isinstance(engine, PostgresEngine)
-    sql, args = _statement(period, scope, filters, top, windows=postgres)
+    sql, args = _statement(period, scope, filters, top)
     rows: list[dict[str, Any]]
     if postgres:
-        # The window sorts of a year of lines need more than PostgreSQL's default 4 MB of sort
-        # memory; SET LOCAL raises it for this read-only transaction only.
+        # SET LOCAL, for this read-only transaction only: the sort of a year's fact rows needs
+        # more than the default 4 MB of sort memory (it spilled to disk), and the statement's
+        # estimated cost (inflated by the rarely-run rank >= 3 look-ups) crosses ``jit_above_cost``:
+        # EXPLAIN ANALYZE showed ~7 s of JIT compilation for ~0.6 s of execution
+        # (PostgreSQL docs, "JIT Compilation — When to JIT?": JIT pays off for long CPU-bound queries).
         async with engine.transaction():
             await engine.run_ddl(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+            await engine.run_ddl("SET LOCAL jit = off")
             rows = await Order.raw(sql, *args)
     else:
         rows = await Order.raw(sql, *args)
@@ -285,7 +292,8 @@ async def sales_report(period: Period, scope: Scope, filters: Filters = Filters(
     return SalesReport(
         totals=totals([r for b, r in buckets.items() if b >= 0]),
         previous=totals([buckets[-1]] if -1 in buckets else []),
-        by_month=[_row(m.key, m.label, buckets.get(i)) for i, m in enumerate(period.months())],
+        by_month=[_row(m.key, m.label, buckets.get(m.first_day.year * 100 + m.first_day.month))
+                  for m in period.months()],
         by_marketplace=breakdown("marketplace", labels.marketplace_label, as_int=False),
         by_commune=breakdown("commune", labels.commune_label),
         by_group=breakdown("group", labels.group_label),

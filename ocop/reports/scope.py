@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vietnam_provinces import Ward
+
 from ocop.accounts.auth import Principal
 
 MARKETPLACES = ("shopee", "lazada", "tiktok", "tiki")
@@ -47,6 +49,25 @@ def scope_for(me: Principal) -> Scope:
     if me.producer_id is None:
         return NOBODY
     return Scope(producer_id=me.producer_id, label="producer")
+
+
+def communes_outside(scope: Scope, codes: tuple[int, ...]) -> tuple[int, ...]:
+    """The commune codes a viewer may not filter by: codes that are no 2025 commune/ward
+    (``vietnam-provinces``), and for staff those outside their area (their communes, or their
+    province). A filter can only narrow the scope, never widen it (the SQL ANDs both), but asking
+    for another area is a mistake worth telling the user about rather than showing zeros."""
+    bad = []
+    for code in codes:
+        try:
+            ward = Ward.from_code(code)
+        except ValueError:  # vietnam-provinces: "Ward code N is invalid."
+            bad.append(code)
+            continue
+        if scope.commune_codes and code not in scope.commune_codes:
+            bad.append(code)
+        elif scope.province_code is not None and int(ward.province_code) != scope.province_code:
+            bad.append(code)
+    return tuple(bad)
 
 
 @dataclass(frozen=True, slots=True)

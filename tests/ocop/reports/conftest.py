@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 
 from ocop.catalog.tables import Certificate, Product
-from ocop.marketplace.tables import Listing, Order, OrderLine, Shop
+from connectors.base import MarketOrder
+from connectors.base import OrderLine as MarketLine
+from ocop.marketplace.sync import ingest_orders
+from ocop.marketplace.tables import Listing, Order, Shop
 from ocop.producers.tables import Producer
 
 GIA_LAI = 52
@@ -41,16 +44,31 @@ class Seed:
     ids: dict[str, int] = field(default_factory=dict)
 
 
+UNKNOWN_SKU = "NOT-OURS"
+
+
+async def add_orders(shop: int, orders: list[tuple[str, str, datetime, list[tuple[int | None, int, int]]]]) -> None:
+    """``orders``: (number, status, created, lines); ``lines``: (listing id or None for a SKU that is
+    none of ours, quantity, unit price). They go through the real ingest (``ingest_orders``), which
+    also writes their sales facts."""
+    skus = {r["id"]: r["seller_sku"] for r in await Listing.select(Listing.id, Listing.seller_sku)}
+    await ingest_orders(shop, [
+        MarketOrder(order_id=number, status=status, raw_status=status,  # type: ignore[arg-type]
+                    created_at=created, updated_at=created, total_vnd=sum(q * p for _, q, p in lines),
+                    lines=tuple(MarketLine(seller_sku=skus[listing] if listing is not None else UNKNOWN_SKU,
+                                           external_item_id="", name=f"line of {number}", quantity=quantity,
+                                           unit_price_vnd=price, total_vnd=quantity * price)
+                                for listing, quantity, price in lines))
+        for number, status, created, lines in orders])
+
+
 async def add_order(shop: int, number: str, status: str, created: datetime,
                     lines: list[tuple[int | None, int, int]]) -> int:
-    """``lines``: (listing id or None, quantity, unit price)."""
-    total = sum(q * p for _, q, p in lines)
-    order_id = await insert(Order, shop=shop, marketplace_order_id=number, status=status, total_vnd=total,
-                            created_at=created, updated_at=created)
-    for listing, quantity, price in lines:
-        await OrderLine.insert(OrderLine(order=order_id, listing=listing, quantity=quantity, unit_price_vnd=price,
-                                         total_vnd=quantity * price, name=f"line of {number}"))
-    return order_id
+    """One order through :func:`add_orders`; its id."""
+    await add_orders(shop, [(number, status, created, lines)])
+    row = await Order.select(Order.id).where((Order.shop == shop) & (Order.marketplace_order_id == number)).first()
+    assert row is not None
+    return int(row["id"])
 
 
 async def seed_province() -> Seed:

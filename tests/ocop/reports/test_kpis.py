@@ -153,3 +153,34 @@ async def test_dashboard_assembles_everything(seeded: Seed) -> None:
     assert sum(r.revenue_vnd for r in board.by_marketplace) == board.sales.revenue_vnd
     assert sum(r.orders for r in board.by_commune) == board.sales.orders
     assert board.expiring_count == 2
+
+
+async def test_online_in_the_past_follows_the_listing_trail(seeded: Seed) -> None:
+    """A listing live in January and rejected late in February counts as online at the start of
+    February, not at its end; a re-push of a live item (live → pending → publishing) keeps it online."""
+    from datetime import UTC, datetime
+
+    from ocop.marketplace.tables import Listing, ListingEvent
+
+    def event(listing: str, from_state: str, to_state: str, at: datetime) -> ListingEvent:
+        return ListingEvent(listing=seeded.ids[listing], from_state=from_state, to_state=to_state, cause="test", at=at)
+
+    await ListingEvent.insert(
+        event("L6", "in_review", "live", datetime(2026, 1, 20, tzinfo=UTC)),  # Y2 (producer P2)
+        event("L6", "live", "rejected", datetime(2026, 2, 25, tzinfo=UTC)),
+        event("L1", "in_review", "live", datetime(2026, 1, 10, tzinfo=UTC)),
+        event("L1", "live", "pending", datetime(2026, 2, 26, tzinfo=UTC)),
+        event("L1", "pending", "publishing", datetime(2026, 2, 26, 0, 1, tzinfo=UTC)),
+        event("L2", "in_review", "live", datetime(2026, 2, 5, tzinfo=UTC)),
+        event("L2", "live", "unlisted", datetime(2026, 3, 5, tzinfo=UTC)),
+    )
+    await Listing.update({Listing.state: "publishing"}).where(Listing.id == seeded.ids["L1"])
+    await Listing.update({Listing.state: "unlisted"}).where(Listing.id == seeded.ids["L2"])
+    online = await kpis.online_figures(FEB, ALL)
+    # End of February: X1 (L1 mid re-push, and L2), Y1, Z1; end of January: X1, Z1 and now Y2.
+    assert (online.products_online.current, online.products_online.previous) == (3, 3)
+    assert (online.producers_online.current, online.producers_online.previous) == (3, 3)
+    # The trail, not today's state: X1's L2 was unlisted in March and L1 is "publishing" today, yet
+    # X1 is online (a re-push does not take the item off the marketplace).
+    march = await kpis.online_figures(parse_period("2026-03"), ALL)
+    assert march.products_online.current == 3

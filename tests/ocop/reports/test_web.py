@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from ocop.accounts.tokens import create_token
-from tests.ocop.reports.conftest import COMMUNE_A, GIA_LAI, INJECTION, Seed
+from tests.ocop.reports.conftest import COMMUNE_A, COMMUNE_B, COMMUNE_H, GIA_LAI, INJECTION, Seed
 from tests.ocop.web.support import cheaper_argon2, login, make_user
 
 
@@ -69,7 +69,7 @@ async def test_api_refuses_strangers_and_bad_filters(seeded: Seed, db: Any, app_
     async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
         assert (await client.get("/api/v1/reports/dashboard")).status_code == 401
         for query in ("period=2026-13", "period=tomorrow", "marketplace=amazon", "group=7", "stars=2",
-                      "commune=abc", "period=2026-03-01..2026-01-01"):
+                      "commune=abc", "commune=%C2%B2", "group=%C2%B2", "period=2026-03-01..2026-01-01"):
             answer = await client.get(f"/api/v1/reports/sales?{query}", headers=admin)
             assert answer.status_code == 400, query
             assert answer.json()["error"]["code"] in ("invalid_period", "invalid_report_filter")
@@ -121,3 +121,50 @@ async def test_dashboard_page_has_charts_tables_and_filters(seeded: Seed, db: An
                                     headers={"accept": "text/html"})
         assert "200.000 ₫" in filtered.text and "440.000 ₫" not in filtered.text
         assert f'<option value="{COMMUNE_A}" selected' in filtered.text
+
+
+async def test_several_communes_within_the_scope(seeded: Seed, db: Any, app_client: Any, redis_url: str) -> None:
+    province = await bearer("tinh", "staff", province=GIA_LAI)
+    commune = await bearer("xa", "staff", province=GIA_LAI, communes=(COMMUNE_A,))
+    both = f"commune={COMMUNE_A}&commune={COMMUNE_B}"
+    async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
+        rows = (await client.get(f"/api/v1/reports/sales/commune?period=2026-02&{both}", headers=province)).json()
+        assert {r["key"]: r["revenue_vnd"] for r in rows} == {str(COMMUNE_A): 300_000, str(COMMUNE_B): 140_000}
+        board = (await client.get(f"/api/v1/reports/dashboard?period=2026-02&{both}&commune=", headers=province)).json()
+        assert board["filters"]["commune_codes"] == [COMMUNE_A, COMMUNE_B]
+        assert board["sales"]["revenue_vnd"] == 440_000
+        only_b = (await client.get(f"/api/v1/reports/sales?period=2026-02&commune={COMMUNE_B}", headers=province)).json()
+        assert only_b["current"]["revenue_vnd"] == 140_000
+        # outside the caller's area (another commune, another province) or no 2025 ward at all: refused
+        for query in (both, f"commune={COMMUNE_H}", "commune=99999999"):
+            who = commune if query == both else province
+            answer = await client.get(f"/api/v1/reports/sales?period=2026-02&{query}", headers=who)
+            assert answer.status_code == 400, query
+            assert answer.json()["error"]["code"] == "invalid_report_filter"
+        assert (await client.get(f"/api/v1/reports/export.xlsx?period=2026-02&{both}",
+                                 headers=commune)).status_code == 400
+        # the export names the chosen communes in its filter header
+        xlsx = await client.get(f"/api/v1/reports/export.xlsx?period=2026-02&{both}", headers=province)
+        sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["Theo xã phường"]
+        values = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert ["Xã/phường", "Phường Quy Nhơn, Phường Quy Nhơn Đông"] in [v[:2] for v in values]
+        assert ["Tổng cộng", 3, 8, 440_000] in values
+
+
+async def test_dashboard_page_filters_by_several_communes(seeded: Seed, db: Any, app_client: Any,
+                                                         redis_url: str) -> None:
+    await make_user("tinh", "staff", province=GIA_LAI)
+    async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
+        await login(client, "tinh")
+        html = (await client.get("/reports?period=2026-02", headers={"accept": "text/html"})).text
+        assert re.search(r'<select id="f-commune" name="commune" multiple', html)
+        assert f'<option value="{COMMUNE_A}" >' in html or f'<option value="{COMMUNE_A}">' in html
+        page = await client.get(f"/reports?period=2026-02&commune={COMMUNE_A}&commune={COMMUNE_B}&marketplace=shopee",
+                                headers={"accept": "text/html"})
+        assert page.status_code == 200
+        assert f'<option value="{COMMUNE_A}" selected' in page.text
+        assert f'<option value="{COMMUNE_B}" selected' in page.text
+        assert "240.000 ₫" in page.text  # Shopee in both communes: O1 100k (A) + O6 140k (B)
+        assert f"commune={COMMUNE_A}&amp;commune={COMMUNE_B}" in page.text  # export links keep both
+        assert (await client.get(f"/reports?period=2026-02&commune={COMMUNE_H}",
+                                 headers={"accept": "text/html"})).status_code == 400

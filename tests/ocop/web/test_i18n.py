@@ -16,15 +16,13 @@ from ocop.web.i18n import CATALOG_DIR, format_date, gettext, negotiate
 from tests.ocop.web.support import login, make_producer, make_user, post_form
 
 REPO = Path(__file__).resolve().parents[3]
+FEATURES = ("accounts", "catalog", "producers", "web", "imports", "marketplace", "reports")
 
 
 def _template_messages() -> set[str]:
-    """Strings of the pages this feature owns (other features keep their own strings complete)."""
-    method_map = [
-        (f"ocop/web/templates/{d}/**.html", "jinja2") for d in ("accounts", "catalog", "producers", "staff")
-    ]
-    method_map += [("ocop/web/templates/*.html", "jinja2")]
-    method_map += [(f"ocop/{d}/**.py", "python") for d in ("accounts", "catalog", "producers", "web")]
+    """Strings of every page and of every feature's Python code."""
+    method_map = [("ocop/web/templates/**.html", "jinja2")]
+    method_map += [(f"ocop/{d}/**.py", "python") for d in FEATURES]
     found = extract_from_dir(str(REPO), method_map, keywords={"_": None, "gettext": (2,)})
     return {message for _, _, message, _, _ in found if isinstance(message, str)}
 

@@ -42,13 +42,22 @@ from ocop.jobs.worker import InProcessWorker, build_worker
 from ocop.marketplace.runtime import build_runtime
 from ocop.marketplace.sandbox import start_embedded_sandbox
 from ocop.settings import Settings, get_settings
+from ocop.web.api_support import ApiDocs
 from ocop.web.errors import ErrorResponse, error_handler
 from ocop.web.health import healthz, readyz
 from ocop.web.home import home
 from ocop.web.logs import RequestIdMiddleware, access_log_hook, configure_logging, log
+from ocop.web.ratelimit import ApiRate, ApiRateLimitMiddleware, deployment_namespace
 from ocop.web.security_headers import security_headers_hook
 
 WEB_DIR = Path(__file__).parent / "web"
+
+
+class MetricsController(PrometheusController):
+    """``/metrics`` speaks Prometheus' text format to the scraper; it is not part of the JSON API's
+    OpenAPI schema (which would otherwise claim it answers application/json)."""
+
+    include_in_schema = False
 
 
 def _register_template_callables(engine: JinjaTemplateEngine) -> None:
@@ -111,7 +120,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             home,
             healthz,
             readyz,
-            PrometheusController,
+            MetricsController,
             create_static_files_router(path="/static", directories=[WEB_DIR / "static"], include_in_schema=False),
             *feature_routes(),
         ],
@@ -120,7 +129,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         before_request=load_principal,
         middleware=[RequestIdMiddleware,
                     PrometheusConfig(app_name="ocop", prefix="ocop", group_path=True).middleware,
-                    session_config(secure=settings.secure_cookies).middleware],
+                    session_config(secure=settings.secure_cookies).middleware,
+                    ApiRateLimitMiddleware(ApiRate(settings.api_rate_per_min, settings.api_rate_burst),
+                                           namespace=deployment_namespace(settings.effective_database_url),
+                                           redis_of=lambda scope: scope["app"].state.queue.redis)],
         csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
         before_send=[access_log_hook, security_headers_hook(hsts=settings.secure_cookies)],
@@ -137,5 +149,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         signature_types=[ErrorResponse, Response],
+        plugins=[ApiDocs()],
         debug=False,
     )

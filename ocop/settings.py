@@ -88,8 +88,9 @@ class Settings:
 
     publish_max_attempts: int = 8
     publish_job_timeout_s: int = 120
-    """A publish job is cut off after this; its lease on the listing lasts 30 s longer, so a
-    re-dispatched job can never overlap a slow one (which could create a second item)."""
+    """A publish job is cut off after this; its lease on the listing lasts a margin longer (three
+    marketplace timeouts, 5–30 s: ``ocop.marketplace.jobs.lease_for``), so a re-dispatched job can
+    never overlap a slow one (which could create a second item)."""
     marketplace_timeout_s: float = 10.0
     """Per-request timeout towards marketplaces."""
     unlist_on_certificate_expiry: bool = True
@@ -97,6 +98,14 @@ class Settings:
     """Base of the jittered exponential back-off between publish attempts."""
     worker_concurrency: int = 10
     sync_interval_minutes: int = 15
+    api_rate_per_min: int = 120
+    """JSON API (``/api/v1``) requests per minute per API token, signed-in user or anonymous client
+    address, shared by every web process through Redis (:mod:`ocop.web.ratelimit`); 0 = no limit."""
+    api_rate_burst: int = 60
+    """Requests allowed at once before the per-minute pace applies (a script's page-through burst)."""
+    http_max_connections: int = 1000
+    """Open connections plus running requests per ``ocop serve`` process; beyond it uvicorn answers
+    503 at once (its ``limit_concurrency``; see :mod:`ocop.cli.http_limits`). 0 = unbounded."""
 
     @property
     def effective_database_url(self) -> str:

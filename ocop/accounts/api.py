@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.openapi.spec import Example
+from litestar.params import Body
 
 from ocop.accounts.auth import Me, requires_user
 from ocop.accounts.tokens import create_token, list_tokens, revoke_token
-from ocop.web.api_support import ERRORS
+from ocop.web.api_support import PathId
 
 
 class MeOut(msgspec.Struct):
@@ -26,6 +28,9 @@ class MeOut(msgspec.Struct):
 
 class TokenCreate(msgspec.Struct):
     name: str
+
+
+TOKEN_EXAMPLE = Example(summary="A token for the nightly import script", value={"name": "import script"})
 
 
 class TokenOut(msgspec.Struct):
@@ -47,7 +52,6 @@ class AccountController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
     guards = [requires_user]
-    responses = ERRORS
 
     @get("/me")
     async def me_(self, me: Me) -> MeOut:
@@ -66,13 +70,15 @@ class AccountController(Controller):
         return [msgspec.convert(row, TokenOut) for row in await list_tokens(me.user_id)]
 
     @post("/tokens", status_code=201)
-    async def token_create(self, me: Me, data: JSONBody[TokenCreate]) -> TokenCreated:
+    async def token_create(
+        self, me: Me, data: Annotated[TokenCreate, Body(examples=[TOKEN_EXAMPLE])]
+    ) -> TokenCreated:
         """Create a personal token for scripts: send it as ``Authorization: Bearer <token>``."""
         row, clear = await create_token(me.user_id, data.name)
         return TokenCreated(id=row["id"], name=row["name"], token=clear)
 
     @delete("/tokens/{token_id:int}", status_code=204)
-    async def token_revoke(self, me: Me, token_id: FromPath[int]) -> None:
+    async def token_revoke(self, me: Me, token_id: PathId) -> None:
         if not await revoke_token(me.user_id, token_id):
             raise NotFoundException("Not found.")
 

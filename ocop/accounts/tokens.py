@@ -51,18 +51,3 @@ async def revoke_token(user_id: int, token_id: int) -> bool:
         (ApiToken.id == token_id) & ApiToken.revoked_at.is_null()
     )
     return True
-
-
-async def lookup_token(clear: str) -> int | None:
-    """The user id of a live token, or None."""
-    if not clear.startswith(PREFIX):
-        return None
-    row = (
-        await ApiToken.select(ApiToken.id, ApiToken.user)
-        .where((ApiToken.token_hash == hash_token(clear)) & ApiToken.revoked_at.is_null())
-        .first()
-    )
-    if row is None:
-        return None
-    await ApiToken.update({ApiToken.last_used_at: datetime.now(UTC)}).where(ApiToken.id == row["id"])
-    return int(row["user"])

@@ -7,6 +7,7 @@ accept the same values and report the same field errors, in the shared error sha
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, QueryParameter
 
 from ocop.accounts.access import combine, get_producer, get_product, owner_for_new_product, product_scope
 from ocop.accounts.audit import record
@@ -29,6 +30,7 @@ from ocop.catalog.services import (
     SkuTaken,
     images_of,
     latest_certificate,
+    product_summary,
     save_product,
     search_products,
     sku_error,
@@ -36,7 +38,7 @@ from ocop.catalog.services import (
 from ocop.catalog.tables import Certificate, Product
 from ocop.domain.dates import format_date, today_vn
 from ocop.marketplace.tables import Listing
-from ocop.web.api_support import ERRORS, WRITE_ERRORS, invalid
+from ocop.web.api_support import Page, PathId, PerPage, QueryId, RowId, invalid
 from ocop.web.errors import ApiError
 from ocop.web.render import client_ip
 
@@ -87,7 +89,7 @@ class ProductIn(msgspec.Struct, omit_defaults=True):
     """Values may be typed as people type them: ``price`` "150.000" or 150000, ``weight`` "0,5 kg"."""
 
     name: str
-    producer_id: int | None = None
+    producer_id: RowId | None = None
     sku: str = ""
     ocop_group: int | None = None
     sub_group: str = ""
@@ -111,6 +113,14 @@ class CertificateIn(msgspec.Struct):
     issuing_body: str = ""
     issued_on: date | None = None
     validity_months: int = 36
+
+
+@dataclass
+class PhotoUpload:
+    """The multipart upload: one photo in the field ``file`` (typed, so the OpenAPI schema names
+    the field the handler reads, and a missing file is refused with a 400 before any work)."""
+
+    file: UploadFile
 
 
 class ImageOut(msgspec.Struct):
@@ -167,6 +177,13 @@ PRODUCT_EXAMPLE = Example(
         "height_cm": 5,
         "stock": 40,
     },
+)
+
+
+CERTIFICATE_EXAMPLE = Example(
+    summary="A 4-star decision of the provincial People's Committee",
+    value={"stars": 4, "decision_number": "1234/QĐ-UBND", "issuing_body": "UBND tỉnh Gia Lai",
+           "issued_on": "2025-03-15", "validity_months": 36},
 )
 
 
@@ -230,19 +247,16 @@ def _as_form(data: ProductIn) -> dict[str, str]:
 
 
 async def _product_with_summary(product_id: int) -> ProductOut:
-    row = await Product.select().where(Product.id == product_id).first()
-    cert = await latest_certificate(product_id)
-    out = product_out(row)
-    out.stars = cert["stars"] if cert else None
-    out.certificate_expires_on = cert["expires_on"] if cert else None
-    return out
+    row = await product_summary(product_id)
+    if row is None:
+        raise NotFoundException("Not found.")
+    return product_out(row)
 
 
 class ProductController(Controller):
     path = "/api/v1/products"
     tags = ["products"]
     guards = [requires_user]
-    responses = ERRORS
 
     @get("")
     async def list_products(
@@ -259,12 +273,12 @@ class ProductController(Controller):
         stars: Annotated[int | None, QueryParameter(ge=3, le=5)] = None,
         status: FromQuery[str] = "",
         expiring: Annotated[bool, QueryParameter(description="certificate expires within 90 days")] = False,
-        producer_id: FromQuery[int | None] = None,
+        producer_id: QueryId = None,
         marketplace: Annotated[str, QueryParameter(pattern="^(|shopee|lazada|tiktok|tiki)$")] = "",
         sort: Annotated[str, QueryParameter(pattern="^(name|updated|price|created)$")] = "name",
         desc: FromQuery[bool] = False,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        page: Page = 1,
+        per_page: PerPage = 20,
     ) -> ProductPage:
         result = await search_products(
             me,
@@ -281,6 +295,7 @@ class ProductController(Controller):
                 page=page,
                 per_page=per_page,
             ),
+            covers=False,  # ProductOut has no thumbnail: skip the pages' cover query
         )
         return ProductPage(
             items=[product_out(r) for r in result.items],
@@ -289,7 +304,7 @@ class ProductController(Controller):
             per_page=result.per_page,
         )
 
-    @post("", status_code=201, responses=WRITE_ERRORS)
+    @post("", status_code=201)
     async def create(
         self,
         request: Request[Any, Any, Any],
@@ -320,20 +335,24 @@ class ProductController(Controller):
         return await _product_with_summary(product_id)
 
     @get("/{product_id:int}")
-    async def get_one(self, me: Me, product_id: FromPath[int]) -> ProductOut:
+    async def get_one(self, me: Me, product_id: PathId) -> ProductOut:
         await get_product(me, product_id)
         return await _product_with_summary(product_id)
 
-    @patch("/{product_id:int}", responses=WRITE_ERRORS)
+    @patch("/{product_id:int}")
     async def update(
-        self, request: Request[Any, Any, Any], me: Me, product_id: FromPath[int], data: JSONBody[ProductIn]
+        self,
+        request: Request[Any, Any, Any],
+        me: Me,
+        product_id: PathId,
+        data: Annotated[ProductIn, Body(examples=[PRODUCT_EXAMPLE])],
     ) -> ProductOut:
         """Replaces the product's fields with the ones sent (send the whole product)."""
         product = await get_product(me, product_id)
         return await self._save(request, me, int(product["producer"]), product_id, data)
 
     @get("/{product_id:int}/readiness")
-    async def readiness_(self, me: Me, product_id: FromPath[int]) -> list[ReadinessOut]:
+    async def readiness_(self, me: Me, product_id: PathId) -> list[ReadinessOut]:
         product = await get_product(me, product_id)
         result = readiness(
             product, await latest_certificate(product_id), await images_of(product_id), today_vn()
@@ -350,18 +369,18 @@ class ProductController(Controller):
         ]
 
     @get("/{product_id:int}/certificates")
-    async def certificates(self, me: Me, product_id: FromPath[int]) -> list[CertificateOut]:
+    async def certificates(self, me: Me, product_id: PathId) -> list[CertificateOut]:
         await get_product(me, product_id)
         rows = await Certificate.select().where(Certificate.product == product_id).order_by(Certificate.id)
         return [certificate_out(r) for r in rows]
 
-    @post("/{product_id:int}/certificates", status_code=201, responses=WRITE_ERRORS)
+    @post("/{product_id:int}/certificates", status_code=201)
     async def add_certificate(
         self,
         request: Request[Any, Any, Any],
         me: Me,
-        product_id: FromPath[int],
-        data: JSONBody[CertificateIn],
+        product_id: PathId,
+        data: Annotated[CertificateIn, Body(examples=[CERTIFICATE_EXAMPLE])],
     ) -> CertificateOut:
         """Records a new certification decision (the latest one is the product's current certificate)."""
         product = await get_product(me, product_id)
@@ -399,7 +418,7 @@ class ProductController(Controller):
         return certificate_out(row.to_dict())
 
     @get("/{product_id:int}/images")
-    async def images(self, me: Me, product_id: FromPath[int]) -> list[ImageOut]:
+    async def images(self, me: Me, product_id: PathId) -> list[ImageOut]:
         await get_product(me, product_id)
         return [image_out(r) for r in await images_of(product_id)]
 
@@ -407,26 +426,18 @@ class ProductController(Controller):
         "/{product_id:int}/images",
         status_code=201,
         request_max_body_size=UPLOAD_BODY_LIMIT,
-        responses=WRITE_ERRORS,
     )
     async def upload_image(
         self,
         request: Request[Any, Any, Any],
         me: Me,
-        product_id: FromPath[int],
-        data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+        product_id: PathId,
+        data: Annotated[PhotoUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ImageOut:
         """Multipart field ``file``: JPEG/PNG/WebP/HEIC up to 20 MB. Renditions appear once the
         normalization job has run (``status`` pending → ready | rejected)."""
         product = await get_product(me, product_id)
-        upload = data.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ApiError(
-                422,
-                "file_required",
-                "Send the photo in the multipart field 'file'.",
-                "Gửi ảnh trong trường 'file'.",
-            )
+        upload = data.file
         try:
             row = await add_photo(
                 request.app.state.media,
@@ -453,17 +464,16 @@ class ListingController(Controller):
     path = "/api/v1/listings"
     tags = ["listings"]
     guards = [requires_user]
-    responses = ERRORS
 
     @get("")
     async def list_listings(
         self,
         me: Me,
-        product_id: FromQuery[int | None] = None,
+        product_id: QueryId = None,
         listing_state: Annotated[str | None, QueryParameter(name="state")] = None,
         marketplace: FromQuery[str | None] = None,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        page: Page = 1,
+        per_page: PerPage = 20,
     ) -> ListingPage:
         scope = product_scope(me)
         clause = combine(
@@ -482,7 +492,7 @@ class ListingController(Controller):
         )
 
     @get("/{listing_id:int}")
-    async def get_one(self, me: Me, listing_id: FromPath[int]) -> ListingOut:
+    async def get_one(self, me: Me, listing_id: PathId) -> ListingOut:
         row = (
             await Listing.select(Listing.all_columns(), Listing.shop.marketplace.as_alias("marketplace"))
             .where(Listing.id == listing_id)

@@ -7,11 +7,13 @@ Publishing answers 202: the request is recorded (outbox) and carried out by the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.openapi.spec import Example
+from litestar.params import Body
 
 from ocop.accounts.access import get_product, producer_scope
 from ocop.accounts.audit import record
@@ -20,7 +22,7 @@ from ocop.marketplace.pages import kick
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.tables import Listing, Shop
 from ocop.producers.tables import Producer
-from ocop.web.api_support import ERRORS, WRITE_ERRORS
+from ocop.web.api_support import PathId, RowId, error_spec
 from ocop.web.errors import ApiError
 from ocop.web.render import client_ip
 
@@ -35,7 +37,7 @@ class ShopOut(msgspec.Struct):
 
 
 class PublishIn(msgspec.Struct):
-    shop_ids: list[int]
+    shop_ids: list[RowId]
 
 
 class PublishOut(msgspec.Struct):
@@ -46,12 +48,20 @@ class PublishOut(msgspec.Struct):
     """False when the marketplace already holds exactly this payload."""
 
 
+PUBLISH_EXAMPLE = Example(summary="Publish to two of the producer's shops", value={"shop_ids": [1, 2]})
+PUBLISH_ERRORS = {
+    404: error_spec("The product, or a shop in ``shop_ids``, is missing or not the product's producer's "
+                    "(one answer for both: no existence leak)"),
+    409: error_spec("A shop needs reconnecting, or the listing changed meanwhile; try again"),
+}
+
+
 class ShopController(Controller):
     path = "/api/v1/shops"
     tags = ["shops"]
     guards = [requires_user]
 
-    @get("", responses=ERRORS)
+    @get("")
     async def list_shops(self, me: Me) -> list[ShopOut]:
         scope = producer_scope(me)
         producers = Producer.select(Producer.id)
@@ -69,14 +79,17 @@ class PublishController(Controller):
     tags = ["listings"]
     guards = [requires_user]
 
-    @post("/products/{product_id:int}/publish", status_code=202, responses=WRITE_ERRORS)
-    async def publish(self, request: Request[Any, Any, Any], me: Me, product_id: int, data: PublishIn) -> list[PublishOut]:
+    @post("/products/{product_id:int}/publish", status_code=202, responses=PUBLISH_ERRORS)
+    async def publish(self, request: Request[Any, Any, Any], me: Me, product_id: PathId,
+                      data: Annotated[PublishIn, Body(examples=[PUBLISH_EXAMPLE])]) -> list[PublishOut]:
         product = await get_product(me, product_id)
         out = []
         for shop_id in data.shop_ids:
             try:
                 done = await request_publish(product_id, shop_id, cause=f"user:{me.user_id}")
             except PublishError as exc:
+                if exc.code in ("not_found", "wrong_shop"):  # another producer's shop: same answer as none
+                    raise NotFoundException("Not found.") from exc
                 raise ApiError(409 if exc.code in ("shop_disconnected", "busy") else 422, exc.code,
                                exc.message_en, exc.message_vi) from exc
             out.append(PublishOut(listing_id=done.listing_id, shop_id=shop_id, version=done.version,
@@ -87,8 +100,8 @@ class PublishController(Controller):
         await kick(request)
         return out
 
-    @post("/listings/{listing_id:int}/unlist", status_code=202, responses=WRITE_ERRORS)
-    async def unlist(self, request: Request[Any, Any, Any], me: Me, listing_id: int) -> dict[str, bool]:
+    @post("/listings/{listing_id:int}/unlist", status_code=202)
+    async def unlist(self, request: Request[Any, Any, Any], me: Me, listing_id: PathId) -> dict[str, bool]:
         row = await Listing.select(Listing.product).where(Listing.id == listing_id).first()
         if row is None:
             raise NotFoundException("Not found.")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, patch
 from litestar.openapi.spec import Example
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromQuery, QueryParameter
 
 from ocop.accounts.access import combine, get_producer, producer_scope
 from ocop.accounts.audit import record
@@ -16,7 +16,7 @@ from ocop.accounts.auth import Me, requires_user
 from ocop.domain.text import fold
 from ocop.producers.services import SignupInvalid, update_producer
 from ocop.producers.tables import Producer
-from ocop.web.api_support import ERRORS, WRITE_ERRORS, invalid
+from ocop.web.api_support import Page, PathId, PerPage, QueryCode, invalid
 from ocop.web.render import client_ip
 
 
@@ -55,6 +55,14 @@ class ProducerPage(msgspec.Struct):
     per_page: int
 
 
+PRODUCER_EXAMPLE = Example(
+    summary="A cooperative in Phường Quy Nhơn, Gia Lai",
+    value={"kind": "htx", "legal_name": "HTX Bánh tráng Tam Quan", "tax_code": "4100259564",
+           "phone": "0912 345 678", "province_code": 52, "commune_code": 21583,
+           "address_line": "12 Trần Hưng Đạo", "email": "htx@example.vn", "representative": "Nguyễn Văn An"},
+)
+
+
 def producer_out(row: dict[str, object]) -> ProducerOut:
     return ProducerOut(**{f: row[f] for f in ProducerOut.__struct_fields__})  # type: ignore[arg-type]
 
@@ -63,7 +71,6 @@ class ProducerController(Controller):
     path = "/api/v1/producers"
     tags = ["producers"]
     guards = [requires_user]
-    responses = ERRORS
 
     @get("")
     async def list_producers(
@@ -75,11 +82,11 @@ class ProducerController(Controller):
                 description="Accent-insensitive name search", examples=[Example(value="htx banh trang")]
             ),
         ] = "",
-        province_code: FromQuery[int | None] = None,
-        commune_code: FromQuery[int | None] = None,
+        province_code: QueryCode = None,
+        commune_code: QueryCode = None,
         kind: FromQuery[str | None] = None,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
-        per_page: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        page: Page = 1,
+        per_page: PerPage = 20,
     ) -> ProducerPage:
         clause = combine(
             producer_scope(me),
@@ -102,12 +109,13 @@ class ProducerController(Controller):
         )
 
     @get("/{producer_id:int}")
-    async def get_one(self, me: Me, producer_id: FromPath[int]) -> ProducerOut:
+    async def get_one(self, me: Me, producer_id: PathId) -> ProducerOut:
         return producer_out(await get_producer(me, producer_id))
 
-    @patch("/{producer_id:int}", responses=WRITE_ERRORS)
+    @patch("/{producer_id:int}")
     async def update(
-        self, request: Request[Any, Any, Any], me: Me, producer_id: FromPath[int], data: JSONBody[ProducerIn]
+        self, request: Request[Any, Any, Any], me: Me, producer_id: PathId,
+        data: Annotated[ProducerIn, Body(examples=[PRODUCER_EXAMPLE])]
     ) -> ProducerOut:
         """Replace the producer's details (send them all); checked like the sign-up form."""
         await get_producer(me, producer_id)

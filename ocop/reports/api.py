@@ -10,7 +10,6 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, Response, get
 from litestar.di import Provide
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
 from ocop.accounts.auth import Me, Principal, requires_user
@@ -18,11 +17,9 @@ from ocop.reports import kpis
 from ocop.reports.exports import TABLE_KEYS, table_by_key, to_csv, to_xlsx
 from ocop.reports.params import Q, Query, in_scope, read_query
 from ocop.reports.scope import Scope, scope_for
-from ocop.web.errors import ApiError, ErrorResponse
+from ocop.web.errors import ApiError
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ERRORS = {400: ResponseSpec(ErrorResponse, description="Bad period or filter"),
-          401: ResponseSpec(ErrorResponse, description="Not signed in / bad token")}
 
 
 class SalesComparison(msgspec.Struct):
@@ -60,7 +57,6 @@ class ReportsController(Controller):
     path = "/api/v1/reports"
     tags = ["reports"]
     guards = [requires_user]
-    responses = ERRORS
     dependencies = {"q": Provide(read_query, sync_to_thread=False)}
 
     @get("/dashboard")

@@ -23,8 +23,11 @@ def app_client(tmp_path: Path) -> AppClient:
 
     @asynccontextmanager
     async def open_app(**overrides: object) -> AsyncIterator[tuple[Litestar, httpx.AsyncClient]]:
+        # The API rate limit is off by default here: PostgreSQL tests share one database URL (so one
+        # rate-limit namespace) and user ids repeat across tests. tests/ocop/web/test_ratelimit.py
+        # turns it on and tests it.
         settings = Settings(var_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef",
-                            run_sandbox=False)
+                            run_sandbox=False, api_rate_per_min=0)
         settings = settings.with_overrides(**overrides)
         app = create_app(settings)
         async with app.lifespan():

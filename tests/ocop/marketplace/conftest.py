@@ -79,7 +79,7 @@ def sandbox(market_sandbox: Sandbox) -> Iterator[Sandbox]:
 @pytest.fixture
 def settings(tmp_path: Path, sandbox: Sandbox) -> Settings:
     return Settings(var_dir=tmp_path / "var", secret_key=TEST_SECRET, sandbox=True, sandbox_url=sandbox.base_url,
-                    base_url="http://127.0.0.1:8000")
+                    base_url="http://127.0.0.1:8000", api_rate_per_min=0)  # the limit: tests/ocop/web/test_ratelimit.py
 
 
 @pytest.fixture

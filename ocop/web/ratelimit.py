@@ -1,0 +1,193 @@
+"""Rate limit on the JSON API (``/api/v1/*``), shared by every web process through Redis.
+
+Issue 8 ("Limits": rate limits on the API per token) asks that one script cannot starve the others.
+Who is counted, in this order:
+
+- a request with ``Authorization: Bearer …`` counts against that token (its SHA-256, never the token
+  itself, goes into the Redis key), so two scripts of the same person have separate budgets;
+- a request with a session cookie counts against the signed-in user (the session's ``uid``);
+- anything else counts against the client address (``scope["client"]``; uvicorn runs with
+  ``proxy_headers`` so behind a trusted proxy this is the real client, see ``ocop/cli/serve.py``).
+
+The algorithm is GCRA (generic cell rate algorithm, the one ``connectors/http.py`` uses for the
+marketplaces): one timestamp per key, evaluated atomically by one Lua script with the Redis server's
+clock, so every process on every machine agrees and no read-modify-write race lets a burst through.
+``rate_per_min`` requests per minute are allowed on average, with bursts of up to ``burst``.
+
+Every answer carries ``RateLimit-Limit/-Remaining/-Reset/-Policy`` (the IETF httpapi draft
+"RateLimit header fields for HTTP", the same names Litestar's own RateLimitMiddleware uses); a refused
+request gets 429 with ``Retry-After`` (RFC 9110 §10.2.3, whole seconds) in the API's one error shape.
+
+If Redis cannot be reached the request is let through (and logged): ``/readyz`` already reports
+Redis, and an API that refuses everything when its limiter is down would be the worse outage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from redis.exceptions import RedisError
+
+from ocop.web.errors import ApiError
+from ocop.web.logs import log
+
+API_PREFIX = "/api/v1/"
+KEY_PREFIX = "ocop:api-rl:"
+
+# One key: allowed only if the bucket's theoretical arrival time (TAT) minus the burst tolerance is
+# not in the future. Returns {allowed 0/1, remaining, retry_after_ms, reset_ms}.
+_GCRA_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - interval * burst
+if allow_at > now then
+  return {0, 0, allow_at - now, tat - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+return {1, math.floor((now - allow_at) / interval), 0, new_tat - now}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The limiter's answer for one request."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after_s: int
+    reset_s: int
+    policy: str
+
+    def headers(self) -> dict[str, str]:
+        out = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_s),
+            "RateLimit-Policy": self.policy,
+        }
+        if not self.allowed:
+            out["Retry-After"] = str(self.retry_after_s)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRate:
+    """``per_min`` requests per minute on average, bursts of up to ``burst``. ``per_min`` 0 = off."""
+
+    per_min: int
+    burst: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.per_min > 0
+
+    @property
+    def interval_ms(self) -> int:
+        return max(1, round(60_000 / self.per_min))
+
+    @property
+    def policy(self) -> str:
+        return f"{self.per_min};w=60;burst={max(1, self.burst)}"
+
+
+class ApiRateLimiter:
+    """The GCRA bucket per identity. ``redis`` is a ``redis.asyncio.Redis``."""
+
+    def __init__(self, redis: Any, rate: ApiRate, *, namespace: str = "") -> None:
+        self._rate = rate
+        self._prefix = f"{KEY_PREFIX}{namespace}:" if namespace else KEY_PREFIX
+        self._script = redis.register_script(_GCRA_LUA)
+
+    async def check(self, identity: str) -> Decision:
+        """Take one request from ``identity``'s bucket, or say how long to wait."""
+        burst = max(1, self._rate.burst)
+        allowed, remaining, retry_ms, reset_ms = await self._script(
+            keys=[self._prefix + identity], args=[self._rate.interval_ms, burst]
+        )
+        return Decision(
+            allowed=bool(allowed),
+            limit=burst,
+            remaining=int(remaining),
+            retry_after_s=max(1, math.ceil(int(retry_ms) / 1000)),
+            reset_s=max(0, math.ceil(int(reset_ms) / 1000)),
+            policy=self._rate.policy,
+        )
+
+
+def identity_of(scope: Scope) -> str:
+    """Whom a request counts against: ``token:…``, ``user:…`` or ``ip:…`` (see module docstring)."""
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization" and value[:7].lower() == b"bearer ":
+            token = value[7:].strip()
+            return "token:" + hashlib.sha256(token).hexdigest()[:32]
+    session = scope.get("session")
+    if isinstance(session, dict) and session.get("uid") is not None:
+        return f"user:{session['uid']}"
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"
+
+
+def deployment_namespace(database_url: str) -> str:
+    """Account ids are per database: two deployments sharing one Redis (staging and production, or
+    test databases) must not share buckets, so keys carry a short hash of the database URL."""
+    return hashlib.sha256(database_url.encode()).hexdigest()[:10]
+
+
+def rate_limited(decision: Decision) -> ApiError:
+    exc = ApiError(
+        429,
+        "rate_limited",
+        f"Too many API requests; try again in {decision.retry_after_s} s.",
+        f"Quá nhiều yêu cầu tới API, vui lòng thử lại sau {decision.retry_after_s} giây.",
+    )
+    exc.headers = decision.headers()
+    return exc
+
+
+class ApiRateLimitMiddleware(ASGIMiddleware):
+    """Applies :class:`ApiRateLimiter` to ``/api/v1/*`` (health, metrics, pages and the schema are
+    never limited). Register it after the session middleware so ``scope["session"]`` is loaded.
+    ``redis_of(scope)`` finds the app's Redis client (created in the lifespan, so not at build time)."""
+
+    scopes: tuple[ScopeType, ...] = (ScopeType.HTTP,)
+
+    def __init__(self, rate: ApiRate, *, namespace: str, redis_of: Callable[[Scope], Any]) -> None:
+        self._rate = rate
+        self._namespace = namespace
+        self._redis_of = redis_of
+        self.should_bypass_for_scope = self._exempt
+
+    def _exempt(self, scope: Scope) -> bool:
+        return not (self._rate.enabled and scope["path"].startswith(API_PREFIX))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        try:
+            limiter = ApiRateLimiter(self._redis_of(scope), self._rate, namespace=self._namespace)
+            decision = await limiter.check(identity_of(scope))
+        except (RedisError, OSError) as exc:
+            log.warning("api_rate_limit_unavailable", error=type(exc).__name__)
+            await next_app(scope, receive, send)
+            return
+        if not decision.allowed:
+            raise rate_limited(decision)
+        extra = [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await next_app(scope, receive, send_with_headers)

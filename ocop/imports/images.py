@@ -17,6 +17,7 @@ from ocop.domain.errors import InvalidValue
 
 MAX_IMAGES_PER_PRODUCT = 9  # Shopee's limit, the strictest of the four marketplaces (reference/marketplaces.md)
 _SPLIT = re.compile(r"[;\n\r|]+")
+NESTED_ARCHIVES = frozenset({".zip", ".jar", ".7z", ".rar", ".tar", ".gz", ".tgz", ".xz", ".bz2"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +65,16 @@ def _zip_member(name: str, zip_names: Mapping[str, str]) -> str | None:
 
 
 def zip_index(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Case-folded base name -> member name, for regular files (no folders, no macOS forks)."""
+    """Case-folded base name -> member name, for regular files (no folders, no macOS forks, no
+    nested archives: a ZIP inside the ZIP is never opened, so it cannot be a photo either). The
+    archive has passed :mod:`ocop.imports.zip_guard` (sizes, names, symlinks) before this."""
     return {
         PurePosixPath(info.filename).name.casefold(): info.filename
         for info in archive.infolist()
-        if not info.is_dir() and not info.filename.startswith("__MACOSX/") and not PurePosixPath(info.filename).name.startswith(".")
+        if not info.is_dir()
+        and not info.filename.startswith("__MACOSX/")
+        and not PurePosixPath(info.filename).name.startswith(".")
+        and PurePosixPath(info.filename).suffix.lower() not in NESTED_ARCHIVES
     }
 
 

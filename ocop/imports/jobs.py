@@ -3,6 +3,13 @@ with the media pipeline as photo sink, and publish progress and the result on th
 
 Safe to deliver twice (arq is at-least-once): a finished run is not run again, and running an
 import again is itself harmless (rows come back "unchanged").
+
+Crash safety: the rows and the batch row are written in one transaction, so a worker killed
+mid-import leaves nothing visible; the job stays queued and another worker runs it again from the
+start (within the worker's in-progress lease, :class:`ocop.jobs.worker.LeasedWorker`), and also
+hands over the photos of rows a dead run had committed but not yet photographed. A run whose
+worker died ``MAX_RUNS`` times (a file that itself kills workers, e.g. out of memory) is not
+tried again: it is marked failed with a message saying the file can be imported again.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ from ocop.jobs.registry import job
 from ocop.web.logs import log
 
 PROGRESS_EVERY_S = 0.5
+MAX_RUNS = 2
+"""Deliveries that may run the import; one more delivery only marks a twice-interrupted run failed
+(without it arq would drop the job after ``max_tries`` and leave the run "running" forever)."""
 
 
 def import_job_id(token: str) -> str:
@@ -60,7 +70,7 @@ async def _publish(redis: Any, token: str, counter: _Counter) -> None:
         await asyncio.sleep(PROGRESS_EVERY_S)
 
 
-@job(timeout_s=1800, max_tries=2)
+@job(timeout_s=1800, max_tries=MAX_RUNS + 1)
 async def import_catalogue(ctx: dict[str, Any], token: str) -> str:
     """Run the import of web upload ``token``; returns the run's final status."""
     redis = ctx["redis"]
@@ -68,6 +78,14 @@ async def import_catalogue(ctx: dict[str, Any], token: str) -> str:
     if state is None:
         return "gone"
     if state.finished:
+        return state.status
+    if ctx.get("job_try", 1) > MAX_RUNS:
+        state.status = "failed"
+        state.error_vi = ("Việc nhập bị gián đoạn nhiều lần nên đã dừng. "
+                          "Nhập lại cùng tệp là an toàn (không tạo bản trùng).")
+        state.error_en = ("The import was interrupted repeatedly and stopped. "
+                          "Importing the same file again is safe (no duplicates).")
+        await runs.save(redis, state)
         return state.status
     store = media_store(ctx["settings"])
     queue = ctx.get("queue") or JobQueue(redis)
@@ -94,6 +112,7 @@ async def import_catalogue(ctx: dict[str, Any], token: str) -> str:
             image_sink=MediaImageSink(store, queue),
             source_key=state.source_key,
             row_gate=area_gate(principal_of(user)),
+            resume_photos=ctx.get("job_try", 1) > 1,
         )
     except (UnreadableFile, RunRefused) as exc:
         state.status, state.error_vi, state.error_en = "failed", exc.message_vi, exc.message_en

@@ -20,6 +20,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
+from arq.jobs import JobStatus
 from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
@@ -29,7 +30,7 @@ from litestar.response import Redirect, Template
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff
 from ocop.domain import admin_units
-from ocop.imports import runs
+from ocop.imports import runs, zip_guard
 from ocop.imports.jobs import import_job_id
 from ocop.imports.readers import SPREADSHEET_SUFFIXES, TEXT_SUFFIXES, UnreadableFile, read_file
 from ocop.imports.report import write_error_file
@@ -86,6 +87,11 @@ async def _run(request: Request[Any, Any, Any], me: Principal, token: str) -> ru
     state = await runs.load(request.app.state.queue.redis, token)
     if state is None or (state.user_id != me.user_id and not me.is_admin):
         raise NotFoundException("Not found.")
+    queue = request.app.state.queue
+    if state.status == "queued" and await queue.status(import_job_id(token)) is JobStatus.not_found:
+        # The upload saved the run, then the server died before it queued the job: queue it now
+        # (the job id is derived from the run, so a job queued meanwhile is not doubled).
+        await queue.enqueue("import_catalogue", token, job_id=import_job_id(token))
     return state
 
 
@@ -112,6 +118,11 @@ def _check_zip(data: bytes) -> None:
         raise UploadRefused("Tệp ZIP ảnh lớn hơn 200 MB.", "The photo ZIP is larger than 200 MB.")
     if not data.startswith(b"PK"):
         raise UploadRefused("Tệp ảnh không phải ZIP hợp lệ.", "The photo file is not a valid ZIP.")
+    try:  # the directory rules, so a hostile archive is refused on the form, not later by the job
+        zip_guard.open_checked(data, zip_guard.PHOTO_ZIP).close()
+    except zip_guard.ZipRefused as exc:
+        raise UploadRefused(f"Tệp ZIP ảnh bị từ chối: {exc.message_vi}",
+                            f"The photo ZIP was refused: {exc.message_en}") from exc
 
 
 async def _history(me: Principal) -> list[dict[str, Any]]:

@@ -23,10 +23,12 @@ from pathlib import Path
 from python_calamine import CalamineError, CalamineWorkbook
 
 from ocop.domain.text import nfc
+from ocop.imports.zip_guard import WORKBOOK, ZipRefused, open_checked, verify_sizes
 
 Cell = object  # str | int | float | bool | date | datetime | None
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 class UnreadableFile(Exception):
@@ -60,7 +62,10 @@ def _split_header(numbered: Iterator[tuple[int, list[Cell]]], encoding: str) -> 
 
 
 def read_spreadsheet(data: bytes) -> Sheet:
-    """First sheet of an XLSX/XLS/ODS workbook."""
+    """First sheet of an XLSX/XLS/ODS workbook. XLSX and ODS are ZIPs: they pass
+    :func:`guard_workbook` before calamine sees a byte."""
+    if data.startswith(ZIP_MAGIC):
+        guard_workbook(data)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
@@ -69,6 +74,18 @@ def read_spreadsheet(data: bytes) -> Sheet:
         raise UnreadableFile(f"Không đọc được bảng tính: {exc}", f"Cannot read the spreadsheet: {exc}") from exc
     # calamine yields every row from the sheet's first row (row 1), so numbers are position + 1.
     return _split_header(((i + 1, list(r)) for i, r in enumerate(rows)), "xlsx")
+
+
+def guard_workbook(data: bytes) -> None:
+    """Refuse a workbook ZIP that breaks :data:`ocop.imports.zip_guard.WORKBOOK` (entry count,
+    sizes, ratio, names), checking the real inflated sizes too: calamine trusts the ZIP more than
+    we may (an XLSX whose sheet XML is a compression bomb must not reach it)."""
+    try:
+        with open_checked(data, WORKBOOK) as archive:
+            verify_sizes(data, archive, WORKBOOK)
+    except ZipRefused as exc:
+        raise UnreadableFile(f"Bảng tính bị từ chối: {exc.message_vi}",
+                             f"The spreadsheet was refused: {exc.message_en}") from exc
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -121,7 +138,7 @@ def read_file(path: Path | str, data: bytes | None = None) -> Sheet:
     if not data:
         raise UnreadableFile("Tệp rỗng", "The file is empty")
     suffix = path.suffix.lower()
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0") or suffix in SPREADSHEET_SUFFIXES:
+    if data.startswith(ZIP_MAGIC) or data.startswith(b"\xd0\xcf\x11\xe0") or suffix in SPREADSHEET_SUFFIXES:
         return read_spreadsheet(data)
     if suffix in TEXT_SUFFIXES or suffix == "":
         return read_delimited(data)

@@ -9,12 +9,61 @@ import socket
 from typing import Any
 
 from arq import cron as arq_cron
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
 
 from ocop import db
 from ocop.jobs.queue import QUEUE_NAME, redis_settings
 from ocop.jobs.registry import cron_jobs, jobs, shutdown_hooks, startup_hooks
 from ocop.settings import Settings
+from ocop.web.logs import log
+
+IN_PROGRESS_LEASE_S = 10.0
+"""How long a started job stays marked "in progress" without its worker renewing the mark."""
+
+
+class LeasedWorker(Worker):
+    """An arq worker whose "job in progress" marks are short leases, renewed while the job runs.
+
+    arq marks a started job with ``arq:in-progress:<id>`` for the longest job timeout of the worker
+    plus 10 s (``Worker.in_progress_timeout_s`` in arq/worker.py, 0.28) and leaves the job in the
+    queue until it finishes. After a worker is SIGKILLed, its jobs are still queued, but no worker
+    takes them again before that mark expires: 30 minutes, because the import job may run 30
+    minutes. Here the mark lasts ``lease_s`` and the worker renews it every quarter of that for
+    each job it is still running, so a job of a dead worker is picked up again within ``lease_s``
+    while a live worker's job, however long, is never started twice. Renewal uses ``SET ... XX``:
+    a mark that arq deleted on finishing is never brought back. The price: a worker whose event
+    loop is blocked for ¾ of the lease loses its marks, so job bodies keep CPU work in threads
+    (import parsing, image normalisation already do), and jobs stay idempotent as arq requires.
+    """
+
+    def __init__(self, *args: Any, lease_s: float = IN_PROGRESS_LEASE_S, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_progress_timeout_s = lease_s
+
+    async def main(self) -> None:
+        renewer = asyncio.create_task(self._renew_leases(), name="ocop-job-leases")
+        try:
+            await super().main()
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew_leases(self) -> None:
+        lease_ms = int(self.in_progress_timeout_s * 1000)
+        while True:
+            await asyncio.sleep(self.in_progress_timeout_s / 4)
+            running = [job_id for job_id, task in self.tasks.items() if not task.done()]
+            if not running or self._pool is None:
+                continue
+            try:
+                async with self.pool.pipeline(transaction=False) as pipe:
+                    for job_id in running:
+                        pipe.set(in_progress_key_prefix + job_id, b"1", px=lease_ms, xx=True)
+                    await pipe.execute()
+            except Exception as exc:  # noqa: BLE001 - Redis blip: retry at the next beat, keep the worker
+                log.warning("job_lease_renewal_failed", error=type(exc).__name__)
 
 
 def build_worker(settings: Settings, redis_url: str, *, ctx: dict[str, Any] | None = None,
@@ -43,7 +92,7 @@ def build_worker(settings: Settings, redis_url: str, *, ctx: dict[str, Any] | No
         if worker_ctx.get("owns_engine"):
             await db.close(worker_ctx["engine"])
 
-    return Worker(
+    return LeasedWorker(
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         functions=functions,  # type: ignore[arg-type]

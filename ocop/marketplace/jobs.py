@@ -29,7 +29,8 @@ from ocop.marketplace.tables import Listing, Shop, SyncRun
 
 log = structlog.get_logger("ocop.publish")
 
-LEASE_MARGIN = timedelta(seconds=30)
+LEASE_MARGIN_MAX = timedelta(seconds=30)
+LEASE_MARGIN_MIN = timedelta(seconds=5)
 JOB = "publish_listing"
 
 
@@ -53,6 +54,16 @@ def job_id(listing_id: int, version: int, attempts: int) -> str:
 
 def backoff_s(attempt: int, base: float = 2.0) -> float:
     return min(300.0, base * 2 ** min(attempt, 8)) * random.uniform(0.5, 1.0)
+
+
+def lease_for(settings: Any) -> timedelta:
+    """How long a claim keeps other jobs off the listing: the job's whole life (arq cancels it at
+    ``publish_job_timeout_s``) plus a margin for a write the job sent just before it was cut off,
+    which the marketplace may still be carrying out. That margin is bounded by how long we let one
+    request run (``marketplace_timeout_s``, thrice for good measure), between 5 and 30 s: 30 s with
+    the default 10 s timeout, and seconds, not minutes, after a crash when requests are quick."""
+    margin = timedelta(seconds=3 * float(settings.marketplace_timeout_s))
+    return timedelta(seconds=settings.publish_job_timeout_s) + max(LEASE_MARGIN_MIN, min(LEASE_MARGIN_MAX, margin))
 
 
 async def enqueue_publish(redis: Any, listing_id: int, version: int, attempts: int) -> bool:
@@ -156,7 +167,7 @@ async def _push(rt: MarketRuntime, listing: Listing, shop: Shop) -> tuple[str, s
 @job(name=JOB, timeout_setting="publish_job_timeout_s", max_tries=6, keep_result_s=30)
 async def publish_listing(ctx: dict[str, Any], listing_id: int, version: int) -> str:
     rt: MarketRuntime = ctx["market"]
-    lease = timedelta(seconds=rt.settings.publish_job_timeout_s) + LEASE_MARGIN
+    lease = lease_for(rt.settings)
     listing = await _claim(listing_id, version, lease)
     if listing is None:
         return "skipped"

@@ -165,9 +165,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SERVICES = frozenset({"serve", "worker", "demo", "sandbox"})
+
+
+def _configure_logging(verb: str) -> None:
+    """Every verb logs through the scrubbing configuration (ocop/web/logs.py): library records
+    (httpx fetching photos for ``ocop import``, piccolo during ``migrate``) included, so a
+    password, token or phone number never reaches a terminal or a cron mail. One-shot commands
+    print their own report; library chatter below WARNING shows only with OCOP_LOG_LEVEL=debug."""
+    from ocop.web.logs import configure_logging
+
+    settings = get_settings()
+    level = settings.log_level
+    if verb not in _SERVICES and level.lower() != "debug":
+        level = "warning"
+    configure_logging(level, settings.log_json)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        _configure_logging(args.verb)
         return int(args.run(args) or 0)
     except SettingsError as exc:
         print(f"Cấu hình sai / configuration error: {exc}", file=sys.stderr)

@@ -7,16 +7,32 @@ import sys
 
 import uvicorn
 
+from ocop.cli.http_limits import uvicorn_options
 from ocop.settings import Settings
 
 
 def serve(settings: Settings) -> int:
     from ocop.app import create_app
+    from ocop.web.logs import configure_logging
 
+    if settings.is_sqlite:
+        # The embedded database belongs to this one process: bring it to the schema, so a fresh data
+        # folder serves pages instead of "no such table". PostgreSQL is shared by many processes and
+        # is migrated once per release (`ocop migrate`, docker-compose's migrate service).
+        from ocop import db
+
+        asyncio.run(db.migrate(db.engine_from_url(settings.effective_database_url)))
     app = create_app(settings)
+    # After create_app: Litestar installs its own root handler when the app is built; this process
+    # owns logging, so every line (uvicorn's too: log_config=None) goes through our scrubbed
+    # handler once. uvicorn's access line is off: it prints query strings (OAuth ``?code=``,
+    # marketplace signatures); the app writes its own access line without them (ocop/web/logs.py).
+    configure_logging(settings.log_level, settings.log_json, take_root=True)
     print(f"ocop đang chạy tại / serving at http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                proxy_headers=True, server_header=False, timeout_graceful_shutdown=10)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None,
+                log_level=settings.log_level.lower(), access_log=False, proxy_headers=True, server_header=False,
+                timeout_graceful_shutdown=10,
+                **uvicorn_options(settings.http_max_connections))
     return 0
 
 
@@ -29,7 +45,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
     from ocop.jobs.worker import build_worker
     from ocop.web.logs import configure_logging
 
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_json, take_root=True)
     worker = build_worker(settings, settings.redis_url, burst=burst, manage_db=True)
     if burst:
         asyncio.run(worker.async_run())

@@ -1,7 +1,18 @@
-"""Structured logs (structlog) with a request id on every line of a request.
+"""Structured logs (structlog) with a request id on every line of a request, and no secrets.
 
-Query strings are never logged: OAuth callbacks and signed marketplace calls carry codes and
-tokens there. ``redact`` masks anything that looks like a secret before a line is written.
+Issue #8: passwords, tokens and full phone numbers never reach a log. Three layers, because a
+secret can arrive by any of them (tests/ocop/test_log_secrets.py scans a whole run for each one):
+
+1. ``redact`` masks structlog fields whose *name* says secret (``password=``, ``access_token=``…).
+2. ``scrub`` rewrites the *text* of every line just before it is written: ``key=value`` pairs
+   with a secret name (query strings: the OAuth callback's ``?code=``, Shopee's ``&sign=``,
+   Lazada's ``access_token=``), ``Bearer`` credentials, one-time path tokens (``/reset/<token>``)
+   and Vietnamese phone numbers in every way people write them.
+3. Records of the standard ``logging`` module (httpx, arq, uvicorn, piccolo, connectors) pass
+   through ``scrub`` when they are created (a LogRecord factory), so no handler — ours, Litestar's
+   or uvicorn's — ever sees the clear text, tracebacks included.
+
+Query strings are never logged by our access line; the path is, with secret path parameters masked.
 """
 
 from __future__ import annotations
@@ -10,50 +21,189 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from typing import Any
 
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-_SECRET_KEYS = re.compile(r"(pass(word)?|secret|token|authorization|cookie|sign|code|key)", re.I)
-_PHONE = re.compile(r"(?<!\d)(\+?84|0)(\d{2})\d{4,5}(\d{2})(?!\d)")
+_SECRET_KEYS = re.compile(
+    r"(?i)(^|_)(pass(word)?|passwd|pwd|secret|token|authorization|cookie|sign|signature|csrf|session)($|_)"
+    r"|^(code|auth_code|key|api_key|partner_key)$"
+)
+"""Field (and path parameter) names whose values are secrets: ``password``, ``access_token``,
+``app_secret``, ``session_id``, an OAuth ``code``… but not ``tax_code``, ``commune_code`` or
+``status_code``, which people need to read."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+# A Vietnamese number as people and systems write it: 0912345678, +84912345678, 84912345678,
+# %2B84912345678 (URL-encoded), 091 234 5678, 0912.345.678, 0912-345-678. The national number
+# follows the numbering plan in ocop/domain/phone.py (mobile: 9 digits starting 3/5/7/8/9 since
+# Quyết định 798/QĐ-BTTTT; landline: 10 digits starting 2 since Quyết định 2036/QĐ-BTTTT), so
+# tax codes like 0100109106, timestamps and order ids stay readable. Not inside a longer number.
+_PHONE = re.compile(
+    r"(?<![\d+.])(\+84|84|0)[ .\-]?(2(?:[ .\-]?\d){9}|[35789](?:[ .\-]?\d){8})(?!\d)"
+)
+_SECRET_PARAM = re.compile(
+    r"(?i)((?<![A-Za-z0-9_])\\?[\"']?(?:access_token|refresh_token|auth_code|code|sign|signature|token|"
+    r"password|passwd|pwd|new|current|confirm|secret|app_secret|client_secret|partner_key|api_key|"
+    r"_csrf_token|csrftoken|x-csrftoken|session|cookie|set-cookie|authorization|x-tts-access-token)"
+    r"\\?[\"']?\s*[=:]\s*(?:\\?[\"'])?)(?!\*\*\*)((?:(?:bearer|basic)\s+)?[^&\"'\s,;}\\]+)"
+)
+"""``name=value`` / ``"name": "value"`` with a secret name, in query strings, form bodies, JSON
+(also JSON inside a JSON string, as a JSON log line renders a logged body) and header dumps."""
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_SECRET_PATH = re.compile(r"(/reset/)[^/\s?\"']+")
+"""Paths that carry a one-time credential (the password reset link, ocop/accounts/pages.py)."""
+
+_CHATTY = {"httpcore": logging.INFO, "aiosqlite": logging.INFO, "asyncio": logging.INFO,
+           "multipart": logging.INFO, "PIL": logging.INFO, "hpack": logging.INFO, "asyncpg": logging.INFO}
+"""Libraries whose DEBUG output is raw SQL parameters or wire bytes: never below INFO."""
+
+
+def _mask_one(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(2))
+    return f"{match.group(1)}{digits[:2]}…{digits[-2:]}"
 
 
 def mask_phone(text: str) -> str:
     """0905123456 -> 090…56: enough to recognise, not enough to call."""
-    return _PHONE.sub(lambda m: f"{m.group(1)}{m.group(2)}…{m.group(3)}", text)
+    return _PHONE.sub(_mask_one, text)
+
+
+_PARAM_HINTS = ("token", "code", "sign", "pass", "pwd", "new", "current", "confirm", "secret", "key", "csrf",
+                "session", "cookie", "authorization")
+"""A substring of every name ``_SECRET_PARAM`` knows: lines with none of them (most access lines)
+skip that regex, the costly one (it runs on every line the service writes)."""
+
+
+def scrub(text: str) -> str:
+    """The last word on any log text: mask secret parameters, bearer credentials, reset tokens
+    in paths and phone numbers."""
+    lowered = text.lower()
+    if any(hint in lowered for hint in _PARAM_HINTS):
+        text = _SECRET_PARAM.sub(lambda m: m.group(1) + "***", text)
+    if "bearer" in lowered:
+        text = _BEARER.sub(lambda m: m.group(1) + "***", text)
+    if "/reset/" in text:
+        text = _SECRET_PATH.sub(lambda m: m.group(1) + "***", text)
+    return mask_phone(text)
 
 
 def redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: a field named like a secret never shows its value. (Values are
+    scrubbed once, on the rendered line, by ``_scrub_rendered``.)"""
     for key in list(event):
-        if key == "event":
-            continue
-        if _SECRET_KEYS.search(key) and key not in {"status_code"}:
+        if key != "event" and _SECRET_KEYS.search(key):
             event[key] = "***"
-        elif isinstance(event[key], str):
-            event[key] = mask_phone(event[key])
-    if isinstance(event.get("event"), str):
-        event["event"] = mask_phone(event["event"])
     return event
 
 
-def configure_logging(level: str = "info", json: bool = False) -> None:
-    processors: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact,
-        structlog.processors.format_exc_info if json else structlog.processors.ExceptionPrettyPrinter(),
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False),
-    ]
+def _scrub_rendered(_: Any, __: str, line: Any) -> Any:
+    """After the renderer: the whole line, tracebacks included, goes through ``scrub``."""
+    if isinstance(line, str):
+        return scrub(line)
+    if isinstance(line, bytes):
+        return scrub(line.decode("utf-8", "replace")).encode()
+    return line
+
+
+def _scrub_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a malformed record: make it harmless rather than drop it
+        message = f"{record.msg!r} {record.args!r}"
+    clean = scrub(message)
+    if clean != message:
+        args = record.args
+        if isinstance(args, tuple) and record.name.startswith("uvicorn.access"):
+            # uvicorn's AccessFormatter unpacks the args: keep their shape, clean each one.
+            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in args)
+        else:
+            record.msg, record.args = clean, None
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = scrub("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+    if record.stack_info:
+        record.stack_info = scrub(record.stack_info)
+
+
+def _install_record_factory() -> None:
+    """Wrap whatever LogRecord factory is in place (once), so every record is scrubbed at birth."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "ocop_scrubs", False):
+        return
+
+    def scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        _scrub_record(record)
+        return record
+
+    scrubbing_factory.ocop_scrubs = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(scrubbing_factory)
+
+
+class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The root handler this module installs (reconfiguring replaces only it). It writes to the
+    current ``sys.stderr`` at each line, not the one of the moment it was made, so a swapped
+    stream (a test's capture) is never written to after it was closed."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
+def _stderr_logger(*_: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
+
+
+def configure_logging(level: str = "info", json: bool = False, *, take_root: bool = False) -> None:
+    """Configure structlog and the standard ``logging`` module to write the same scrubbed lines
+    to stderr at ``level``. ``take_root``: this process owns logging (``ocop serve``/``worker``),
+    so other root handlers (Litestar's default one) are removed instead of doubling every line."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    # Tracebacks become part of the line (format_exc_info) so they are scrubbed with it: structlog's
+    # ExceptionPrettyPrinter would print them straight to stdout, and the console renderer's default
+    # rich tracebacks show local variables (a login handler's form holds the password).
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback)
     structlog.configure(
-        processors=processors,
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            structlog.processors.format_exc_info,
+            renderer,
+            _scrub_rendered,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    _install_record_factory()
+
+    handler = _OurHandler()
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.processors.add_log_level, structlog.stdlib.add_logger_name,
+                           structlog.processors.TimeStamper(fmt="iso", utc=True)],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redact,
+                    structlog.processors.format_exc_info, renderer, _scrub_rendered],
+    ))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if take_root or isinstance(old, _OurHandler):
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for name, floor in _CHATTY.items():
+        logging.getLogger(name).setLevel(max(numeric, floor))
 
 
 log = structlog.get_logger("ocop")
@@ -83,6 +233,16 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send)
 
 
+def loggable_path(scope: Scope) -> str:
+    """The request path with the values of secret-named path parameters (``/reset/{token}``,
+    ``/imports/runs/{token}``) masked; the query string is left out altogether."""
+    path = str(scope.get("path") or "")
+    for name, value in (scope.get("path_params") or {}).items():
+        if _SECRET_KEYS.search(str(name)) and isinstance(value, str) and value:
+            path = path.replace(f"/{value}", "/***")
+    return path
+
+
 def access_log_hook(message: Message, scope: Scope) -> None:
     """``before_send`` hook (app level, so it also sees 404s raised by the router): echo the
     request id and write one access line. The path is logged, never the query string."""
@@ -93,6 +253,6 @@ def access_log_hook(message: Message, scope: Scope) -> None:
     headers.append((b"x-request-id", request_id.encode()))
     message["headers"] = headers  # type: ignore[typeddict-item]
     started = scope["state"].get("request_started", time.perf_counter())
-    log.info("request", method=scope.get("method"), path=scope.get("path"), status=message["status"],
+    log.info("request", method=scope.get("method"), path=loggable_path(scope), status=message["status"],
              ms=round((time.perf_counter() - started) * 1000, 1))
     structlog.contextvars.unbind_contextvars("request_id")

@@ -86,3 +86,39 @@ def test_worker_refuses_to_run_without_redis(tmp_path: Path) -> None:
 def test_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
     done = run(["migrate"], {"OCOP_VAR_DIR": str(tmp_path), "OCOP_DATABASE_URL": "mysql://x/y"})
     assert done.returncode == 2 and "OCOP_DATABASE_URL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_on_a_fresh_folder_migrates_and_is_ready(tmp_path: Path) -> None:
+    """The embedded defaults in an empty folder: SQLite brought to the schema, embedded Redis, a page
+    that reads the database answers (no "no such table"), /readyz ok; SIGTERM stops it cleanly."""
+    import time
+
+    import httpx
+
+    from tests.support.servers import free_port
+
+    port = free_port()
+    env = {**os.environ, "OCOP_VAR_DIR": str(tmp_path / "var"), "OCOP_PORT": str(port), "OCOP_DATABASE_URL": "",
+           "OCOP_REDIS_URL": ""}
+    server = subprocess.Popen(OCOP + ["serve"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, "ocop serve did not come up"
+                time.sleep(0.3)
+        assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+        # A token lookup reads the users' tables: 401, not "no such table".
+        me = httpx.get(f"http://127.0.0.1:{port}/api/v1/me", headers={"authorization": "Bearer nope"}, timeout=5)
+        assert me.status_code == 401, me.text
+        assert (tmp_path / "var" / "ocop.db").exists()
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    # uvicorn re-raises the signal it stopped on, after a graceful shutdown ("stopped" is ours).
+    assert server.returncode in (0, -15) and "stopped" in out, out
+    assert "no such table" not in out and "Traceback" not in out, out

@@ -4,7 +4,7 @@ too). The CSP allows no inline script: pages load only our own static files, so 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from litestar.types import Message, Scope
 
@@ -12,7 +12,7 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def security_headers_hook(*, hsts: bool) -> Callable[[Message, Scope], None]:
+def security_headers_hook(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
     fixed = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
@@ -22,7 +22,7 @@ def security_headers_hook(*, hsts: bool) -> Callable[[Message, Scope], None]:
     if hsts:
         fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
-    def hook(message: Message, scope: Scope) -> None:
+    async def hook(message: Message, scope: Scope) -> None:  # async: a sync hook runs in a thread
         if message["type"] != "http.response.start":
             return
         headers = list(message.get("headers") or [])

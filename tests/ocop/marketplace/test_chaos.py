@@ -27,7 +27,7 @@ from tests.ocop.marketplace.conftest import TEST_SECRET, connect_shop, jpeg, mak
 PRODUCTS = 300
 MARKETS = ("shopee", "lazada")
 FAULTS = {"p_5xx": 0.04, "p_timeout_after_write": 0.04, "p_429": 0.04, "p_drop": 0.04, "p_expired_token": 0.04,
-          "retry_after_s": 1, "timeout_delay_s": 1.6}
+          "retry_after_s": 0, "timeout_delay_s": 1.6}
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,3 +169,19 @@ def app_server(settings: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextlib.asynccontextmanager
+async def own_redis_db(redis_url: str, number: int) -> AsyncIterator[str]:
+    """Database ``number`` of the session's Redis server, emptied before and after: a test's jobs
+    are in it alone, so no other test's worker runs them (each user of this picks its own number)."""
+    import redis.asyncio as aioredis
+
+    url = f"{redis_url.rsplit('/', 1)[0]}/{number}"
+    client = aioredis.from_url(url)
+    await client.flushdb()
+    try:
+        yield url
+    finally:
+        await client.flushdb()
+        await client.aclose()

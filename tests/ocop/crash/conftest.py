@@ -18,10 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 
 from tests.ocop.marketplace.conftest import TEST_SECRET, market_sandbox, sandbox  # noqa: F401 - fixtures
-from tests.support.servers import free_port
+from tests.support.servers import free_port, own_redis_db
 
 REPO = Path(__file__).resolve().parents[3]
 START_TIMEOUT_S = 30.0
@@ -105,15 +104,8 @@ class Service:
 
 @pytest.fixture
 async def crash_redis(redis_url: str) -> AsyncIterator[str]:
-    """A Redis database of its own on the session server: only our processes' jobs are in it."""
-    url = redis_url.rsplit("/", 1)[0] + "/13"
-    client = aioredis.from_url(url)
-    await client.flushdb()
-    try:
+    async with own_redis_db(redis_url, 13) as url:
         yield url
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from arq import create_pool
 from arq.constants import in_progress_key_prefix
 from arq.worker import func
 
 from ocop.jobs.queue import redis_settings
 from ocop.jobs.worker import LeasedWorker
+from tests.support.servers import own_redis_db
 
 QUEUE = "ocop:test-leases"
 LEASE_S = 0.8
@@ -31,14 +31,8 @@ async def slow(ctx: dict[str, Any], key: str) -> str:
 
 @pytest.fixture
 async def lease_redis(redis_url: str) -> AsyncIterator[str]:
-    url = redis_url.rsplit("/", 1)[0] + "/14"
-    client = aioredis.from_url(url)
-    await client.flushdb()
-    try:
+    async with own_redis_db(redis_url, 14) as url:
         yield url
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 def worker(url: str) -> LeasedWorker:

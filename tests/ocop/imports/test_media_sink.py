@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from ocop.catalog.jobs import media_store
 from ocop.catalog.photos import normalize_job_id
@@ -25,6 +24,7 @@ from ocop.jobs.queue import QUEUE_NAME, open_queue
 from ocop.settings import Settings
 from tests.ocop.imports.conftest import csv_text, product_row
 from tests.ocop.web.support import jpeg, make_producer
+from tests.support.servers import own_redis_db
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -93,14 +93,8 @@ async def test_inline_sink_orders_dedupes_and_normalizes(db: Any, tmp_path: Path
 
 @pytest.fixture
 async def sink_redis(redis_url: str) -> AsyncIterator[str]:
-    url = redis_url.rsplit("/", 1)[0] + "/7"
-    client = aioredis.from_url(url)
-    await client.flushdb()
-    try:
+    async with own_redis_db(redis_url, 7) as url:
         yield url
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-import redis.asyncio as aioredis
 from arq.worker import Worker
 from litestar import Litestar
 from PIL import Image as PILImage
@@ -31,6 +30,7 @@ from ocop.jobs.worker import build_worker
 from ocop.producers.tables import Producer
 from tests.ocop.imports.conftest import csv_text, product_row, write_xlsx
 from tests.ocop.web.support import GIA_LAI, HA_NOI, cheaper_argon2, csrf_from, jpeg, login, make_producer, make_user
+from tests.support.servers import own_redis_db
 
 sqlite_only = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 HTML = {"accept": "text/html"}
@@ -43,15 +43,8 @@ def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def import_redis(redis_url: str) -> AsyncIterator[str]:
-    """A Redis database of its own on the session server, so no other test's job is ours to run."""
-    url = redis_url.rsplit("/", 1)[0] + "/6"
-    client = aioredis.from_url(url)
-    await client.flushdb()
-    try:
+    async with own_redis_db(redis_url, 6) as url:
         yield url
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 async def run_jobs(app: Litestar, redis_url: str) -> Worker:

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from ocop.catalog.tables import Product
 from ocop.imports.images import zip_index
@@ -33,6 +32,7 @@ from ocop.imports.service import ImportSource, run_import
 from ocop.imports.tables import ImportBatch
 from ocop.imports.zip_guard import PHOTO_ZIP, WORKBOOK, ZipRefused, open_checked, read_member
 from tests.ocop.imports.conftest import csv_text, product_row, write_xlsx
+from tests.support.servers import own_redis_db
 
 MiB = 1024 * 1024
 REPO = Path(__file__).resolve().parents[3]
@@ -311,15 +311,8 @@ async def test_ocop_import_reports_a_bomb_as_a_file_error(db: Any, tmp_path: Pat
 
 @pytest.fixture
 async def zip_redis(redis_url: str) -> AsyncIterator[str]:
-    """A Redis database of its own (9) on the session server: no other test's import job is ours."""
-    url = redis_url.rsplit("/", 1)[0] + "/9"
-    client = aioredis.from_url(url)
-    await client.flushdb()
-    try:
+    async with own_redis_db(redis_url, 9) as url:
         yield url
-    finally:
-        await client.flushdb()
-        await client.aclose()
 
 
 @sqlite_only

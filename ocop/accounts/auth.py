@@ -24,6 +24,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from ocop import db
 from ocop.accounts.tables import ApiToken, User
 from ocop.accounts.tokens import PREFIX, hash_token
 from ocop.web.i18n import negotiate
@@ -126,7 +127,7 @@ async def _token_user(clear: str) -> dict[str, Any] | None:
     """The active user owning this live personal API token, or None (see ``ocop.accounts.tokens``)."""
     if not clear.startswith(PREFIX):
         return None
-    rows = await User.raw(_TOKEN_USER_SQL, hash_token(clear), True)
+    rows = await db.fetch_dicts(User, _TOKEN_USER_SQL, hash_token(clear), True)
     if not rows:
         return None
     row: dict[str, Any] = rows[0]

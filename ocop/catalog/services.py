@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from ocop import db
 from ocop.accounts.access import combine, product_scope
 from ocop.accounts.audit import diff, record
 from ocop.accounts.auth import Principal
@@ -191,7 +192,7 @@ async def search_products(
         + " LIMIT {} OFFSET {}"
     )
     args = [where.querystring] * 2 if where is not None else []
-    items: list[dict[str, Any]] = await Product.raw(sql, *args, per_page, (page - 1) * per_page)
+    items = await db.fetch_dicts(Product, sql, *args, per_page, (page - 1) * per_page)
     if items:
         total = int(items[0]["total_rows"])
     elif page > 1:  # past the last page: no row brought the total along, ask for it
@@ -240,7 +241,7 @@ def _tidy(row: dict[str, Any]) -> None:
 async def product_summary(product_id: int) -> dict[str, Any] | None:
     """One product as a search item (``producer_name``, latest certificate's ``stars`` and
     ``expires_on``) in one statement: what the API answers after a create or update."""
-    rows = await Product.raw(_PAGE_SQL.format(total="SELECT 1") + ' WHERE "product"."id" = {}', product_id)
+    rows = await db.fetch_dicts(Product, _PAGE_SQL.format(total="SELECT 1") + ' WHERE "product"."id" = {}', product_id)
     if not rows:
         return None
     _tidy(rows[0])

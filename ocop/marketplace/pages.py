@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
@@ -68,7 +69,7 @@ async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
 
 
 @get("/shops/connect/{marketplace:str}", **PAGE)
-async def connect(request: Request[Any, Any, Any], me: Me, marketplace: str) -> Redirect:
+async def connect(request: Request[Any, Any, Any], me: Me, marketplace: FromPath[str]) -> Redirect:
     """A link, not a form: our CSP (``form-action 'self'``) rightly stops a form submission from
     being redirected to another site, and this step only sends the seller to the marketplace's
     consent page (the signed ``state`` binds the answer to this producer)."""
@@ -83,7 +84,7 @@ async def connect(request: Request[Any, Any, Any], me: Me, marketplace: str) -> 
 
 
 @get("/shops/callback/{marketplace:str}", **PAGE)
-async def callback(request: Request[Any, Any, Any], me: Me, marketplace: str) -> Redirect:
+async def callback(request: Request[Any, Any, Any], me: Me, marketplace: FromPath[str]) -> Redirect:
     params = request.query_params
     code = params.get("code") or params.get("auth_code") or ""
     market = request.app.state.market
@@ -101,7 +102,7 @@ async def callback(request: Request[Any, Any, Any], me: Me, marketplace: str) ->
 
 
 @get("/products/{product_id:int}/marketplaces", **PAGE)
-async def product_listings(me: Me, product_id: int) -> Template:
+async def product_listings(me: Me, product_id: FromPath[int]) -> Template:
     product = await get_product(me, product_id)
     shops = await Shop.select().where(Shop.producer == product["producer"]).order_by(Shop.marketplace)
     rows = await Listing.select().where(Listing.product == product_id)
@@ -113,7 +114,7 @@ async def product_listings(me: Me, product_id: int) -> Template:
 
 
 @post("/products/{product_id:int}/publish", **PAGE)
-async def publish(request: Request[Any, Any, Any], me: Me, product_id: int) -> Redirect:
+async def publish(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Redirect:
     product = await get_product(me, product_id)
     form = await request.form()
     shop_ids = [int(v) for v in form.getall("shop", []) if str(v).isdigit()]
@@ -134,7 +135,7 @@ async def publish(request: Request[Any, Any, Any], me: Me, product_id: int) -> R
 
 
 @post("/listings/{listing_id:int}/unlist", **PAGE)
-async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: int) -> Redirect:
+async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: FromPath[int]) -> Redirect:
     row = await Listing.select(Listing.product).where(Listing.id == listing_id).first()
     if row is None:
         raise NotFoundException("Not found.")

@@ -114,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_migrate)
 
     p = verbs.add_parser("demo", help="seed a demo database under ./var, start the sandbox marketplace and serve")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default=get_settings().host)
+    p.add_argument("--port", type=int, default=get_settings().port)
     p.add_argument("--fresh", action="store_true", help="throw away the existing demo database first")
     p.set_defaults(run=_demo)
 

@@ -168,15 +168,21 @@ class ApiRateLimitMiddleware(ASGIMiddleware):
         self._rate = rate
         self._namespace = namespace
         self._redis_of = redis_of
+        self._limiter: tuple[Any, ApiRateLimiter] | None = None
         self.should_bypass_for_scope = self._exempt
 
     def _exempt(self, scope: Scope) -> bool:
         return not (self._rate.enabled and scope["path"].startswith(API_PREFIX))
 
+    def _limiter_for(self, redis: Any) -> ApiRateLimiter:
+        """One limiter (and its registered script) per Redis client, not one per request."""
+        if self._limiter is None or self._limiter[0] is not redis:
+            self._limiter = (redis, ApiRateLimiter(redis, self._rate, namespace=self._namespace))
+        return self._limiter[1]
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         try:
-            limiter = ApiRateLimiter(self._redis_of(scope), self._rate, namespace=self._namespace)
-            decision = await limiter.check(identity_of(scope))
+            decision = await self._limiter_for(self._redis_of(scope)).check(identity_of(scope))
         except (RedisError, OSError) as exc:
             log.warning("api_rate_limit_unavailable", error=type(exc).__name__)
             await next_app(scope, receive, send)

@@ -43,6 +43,7 @@ from ocop.marketplace.runtime import build_runtime
 from ocop.marketplace.sandbox import start_embedded_sandbox
 from ocop.settings import Settings, get_settings
 from ocop.web.api_support import ApiDocs
+from ocop.web.deadline import deadline_middleware
 from ocop.web.errors import ErrorResponse, error_handler
 from ocop.web.health import healthz, readyz
 from ocop.web.home import home
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lifespan=[lifespan],
         before_request=load_principal,
         middleware=[RequestIdMiddleware,
+                    deadline_middleware(settings.request_timeout_s),
                     PrometheusConfig(app_name="ocop", prefix="ocop", group_path=True).middleware,
                     session_config(secure=settings.secure_cookies).middleware,
                     ApiRateLimitMiddleware(ApiRate(settings.api_rate_per_min, settings.api_rate_burst),

@@ -106,6 +106,9 @@ class Settings:
     http_max_connections: int = 1000
     """Open connections plus running requests per ``ocop serve`` process; beyond it uvicorn answers
     503 at once (its ``limit_concurrency``; see :mod:`ocop.cli.http_limits`). 0 = unbounded."""
+    request_timeout_s: float = 60.0
+    """How long a request may run once its body has arrived, before it is cut off with 503
+    (:mod:`ocop.web.deadline`); slow uploads are paced separately. 0 = no deadline."""
 
     @property
     def effective_database_url(self) -> str:

@@ -15,6 +15,7 @@ from media.errors import MediaRejected
 from media.pipeline import inspect
 from media.store import Store
 from ocop.catalog.tables import Image
+from ocop.domain.errors import Explained
 
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 MAX_PHOTOS_PER_REQUEST = 10
@@ -23,12 +24,8 @@ UPLOAD_BODY_LIMIT = MAX_PHOTO_BYTES * MAX_PHOTOS_PER_REQUEST + 1024 * 1024
 """Per-route ``request_max_body_size`` of the upload handlers (the app-wide default stays 10 MB)."""
 
 
-class PhotoRefused(Exception):
-    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message_vi = message_vi
-        self.message_en = message_en
+class PhotoRefused(Explained):
+    """Why an upload is not an acceptable photo (shown with the form and on import rows)."""
 
 
 def check_photo(data: bytes) -> None:

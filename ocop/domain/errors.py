@@ -21,14 +21,19 @@ class FieldError:
     message_en: str
 
 
-class InvalidValue(ValueError):
-    """Raised by the pure parsers in :mod:`ocop.domain`; carries a code and both messages."""
+class Explained(Exception):
+    """A refusal people must read: a stable ``code`` and the reason in Vietnamese and English. The
+    features' refusals (a photo, a URL, a ZIP, a value) derive from it so they carry the same three."""
 
     def __init__(self, code: str, message_vi: str, message_en: str) -> None:
         super().__init__(message_en)
         self.code = code
         self.message_vi = message_vi
         self.message_en = message_en
+
+
+class InvalidValue(Explained, ValueError):
+    """Raised by the pure parsers in :mod:`ocop.domain`; carries a code and both messages."""
 
     def for_field(self, field: str) -> FieldError:
         """Attach the field name the caller was validating."""
@@ -40,13 +45,10 @@ def required(field: str) -> FieldError:
     return FieldError(field, "required", "Không được để trống", "This field is required")
 
 
-class Refused(ValueError):
+class Refused(Explained, ValueError):
     """An operation refused for a reason people must read (a taken username, a shop that needs
-    reconnecting): a stable ``code`` plus the reason in English and Vietnamese. Features subclass
-    it so callers can catch their own kind."""
+    reconnecting). Features subclass it so callers can catch their own kind; its callers give the
+    English reason first."""
 
     def __init__(self, code: str, message_en: str, message_vi: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_en = message_en
-        self.message_vi = message_vi
+        super().__init__(code, message_vi, message_en)

@@ -22,6 +22,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from ocop.domain.errors import Explained
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy = Callable[[IPAddress], bool]
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -41,14 +43,8 @@ class FetchLimits:
     max_redirects: int = 3
 
 
-class FetchRefused(Exception):
+class FetchRefused(Explained):
     """The URL was not fetched; ``code`` says why (for the row report)."""
-
-    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_vi = message_vi
-        self.message_en = message_en
 
 
 async def system_resolver(host: str, port: int) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
 
-from ocop.domain.errors import InvalidValue
+from ocop.domain.errors import Explained, InvalidValue
 
 MAX_IMAGES_PER_PRODUCT = 9  # Shopee's limit, the strictest of the four marketplaces (reference/marketplaces.md)
 _SPLIT = re.compile(r"[;\n\r|]+")
@@ -78,14 +78,8 @@ def zip_index(archive: zipfile.ZipFile) -> dict[str, str]:
     }
 
 
-class ImageRefused(Exception):
+class ImageRefused(Explained):
     """A sink refuses a photo (not an image, too large, …): reported on its row, the row stays."""
-
-    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_vi = message_vi
-        self.message_en = message_en
 
 
 class ImageSink(Protocol):

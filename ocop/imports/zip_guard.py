@@ -33,6 +33,8 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ocop.domain.errors import Explained
+
 MiB = 1024 * 1024
 _EOCD = b"PK\x05\x06"
 _EOCD64_LOCATOR = b"PK\x06\x07"
@@ -66,14 +68,8 @@ WORKBOOK = ZipLimits(max_entries=1_000, max_entry_bytes=200 * MiB, max_total_byt
 compresses 5–20×, rarely 100×, and a 200 MB sheet already holds several hundred thousand rows."""
 
 
-class ZipRefused(Exception):
+class ZipRefused(Explained):
     """The archive (or one member) breaks a limit; ``message_vi``/``message_en`` say which."""
-
-    def __init__(self, code: str, message_vi: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_vi = message_vi
-        self.message_en = message_en
 
 
 def _shown(name: str) -> str:

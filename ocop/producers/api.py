@@ -11,7 +11,6 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, QueryParameter
 
 from ocop.accounts.access import combine, get_producer, producer_scope
-from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
 from ocop.domain.text import fold
 from ocop.producers.services import SignupInvalid, update_producer
@@ -121,19 +120,9 @@ class ProducerController(Controller):
         await get_producer(me, producer_id)
         form = {k: "" if v is None else str(v) for k, v in msgspec.structs.asdict(data).items()}
         try:
-            changes = await update_producer(producer_id, form)
+            await update_producer(me, producer_id, form, ip=client_ip(request))
         except SignupInvalid as exc:
             raise invalid(exc.errors) from None
-        if changes:
-            await record(
-                me,
-                "producer.update",
-                "producer",
-                producer_id,
-                producer_id=producer_id,
-                changes=changes,
-                ip=client_ip(request),
-            )
         return producer_out(await get_producer(me, producer_id))
 
 

@@ -152,21 +152,11 @@ async def producer_update(
     await get_producer(me, producer_id)
     form = await form_dict(request)
     try:
-        changes = await update_producer(producer_id, form)
+        await update_producer(me, producer_id, form, ip=client_ip(request))
     except SignupInvalid as exc:
         lang = locale(request)
         return _edit_page(
             producer_id, form, {e.field: pick(lang, e.message_vi, e.message_en) for e in exc.errors}, 400
-        )
-    if changes:
-        await record(
-            me,
-            "producer.update",
-            "producer",
-            producer_id,
-            producer_id=producer_id,
-            changes=changes,
-            ip=client_ip(request),
         )
     return see_other(f"/producers/{producer_id}")
 

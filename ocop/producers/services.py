@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ocop.accounts.audit import record
+from ocop.accounts.auth import Principal
 from ocop.accounts.services import AccountError, NewUser, create_user
 from ocop.domain.errors import FieldError, InvalidValue, required
 from ocop.domain.ocop import ProducerKind
@@ -104,29 +106,11 @@ async def sign_up(form: dict[str, str]) -> tuple[dict[str, Any], int]:
             FieldError("confirm", "password_mismatch", "Hai mật khẩu không khớp", "The two passwords differ")
         )
     if fields is not None and await Producer.exists().where(Producer.tax_code == fields.tax_code):
-        errors.append(
-            FieldError(
-                "tax_code",
-                "tax_code_taken",
-                "Mã số thuế này đã được đăng ký",
-                "This tax code is already registered",
-            )
-        )
+        errors.append(_tax_code_taken())
     if errors or fields is None:
         raise SignupInvalid(errors)
     async with Producer._meta.db.transaction():
-        producer = Producer(
-            kind=fields.kind,
-            legal_name=fields.legal_name,
-            name_folded=fold(fields.legal_name),
-            tax_code=fields.tax_code,
-            phone=fields.phone,
-            email=fields.email,
-            representative=fields.representative,
-            address_line=fields.address_line,
-            province_code=fields.province_code,
-            commune_code=fields.commune_code,
-        )
+        producer = Producer(**_columns(fields))
         await producer.save()
         try:
             user = await create_user(
@@ -144,24 +128,34 @@ async def sign_up(form: dict[str, str]) -> tuple[dict[str, Any], int]:
     return producer.to_dict(), int(user.id)
 
 
-async def update_producer(producer_id: int, form: dict[str, str]) -> dict[str, Any]:
-    """Check and save a producer's details; returns {field: [old, new]} of what changed.
-    Raises SignupInvalid (field errors) like sign-up does."""
+async def update_producer(
+    me: Principal, producer_id: int, form: dict[str, str], *, ip: str = ""
+) -> dict[str, Any]:
+    """Check and save a producer's details, and audit what changed (the form and the API both
+    edit through here); returns {field: [old, new]}. Raises SignupInvalid (field errors) like
+    sign-up does."""
     fields, errors = validate_producer(form)
     if fields is not None and await Producer.exists().where(
         (Producer.tax_code == fields.tax_code) & (Producer.id != producer_id)
     ):
-        errors.append(
-            FieldError(
-                "tax_code",
-                "tax_code_taken",
-                "Mã số thuế này đã được đăng ký",
-                "This tax code is already registered",
-            )
-        )
+        errors.append(_tax_code_taken())
     if errors or fields is None:
         raise SignupInvalid(errors)
-    values = {
+    values = _columns(fields)
+    before = await Producer.select().where(Producer.id == producer_id).first() or {}
+    await Producer.update({getattr(Producer, k): v for k, v in values.items()}).where(
+        Producer.id == producer_id
+    )
+    changes = {k: [before.get(k), v] for k, v in values.items() if before.get(k) != v}
+    if changes:
+        await record(me, "producer.update", "producer", producer_id, producer_id=producer_id, changes=changes,
+                     ip=ip)
+    return changes
+
+
+def _columns(fields: ProducerFields) -> dict[str, Any]:
+    """The producer row's columns from checked fields (sign-up and edit write the same ones)."""
+    return {
         "kind": fields.kind,
         "legal_name": fields.legal_name,
         "name_folded": fold(fields.legal_name),
@@ -173,8 +167,9 @@ async def update_producer(producer_id: int, form: dict[str, str]) -> dict[str, A
         "province_code": fields.province_code,
         "commune_code": fields.commune_code,
     }
-    before = await Producer.select().where(Producer.id == producer_id).first() or {}
-    await Producer.update({getattr(Producer, k): v for k, v in values.items()}).where(
-        Producer.id == producer_id
+
+
+def _tax_code_taken() -> FieldError:
+    return FieldError(
+        "tax_code", "tax_code_taken", "Mã số thuế này đã được đăng ký", "This tax code is already registered"
     )
-    return {k: [before.get(k), v] for k, v in values.items() if before.get(k) != v}

@@ -130,8 +130,7 @@ async def import_catalogue(ctx: dict[str, Any], token: str) -> str:
         state.unchanged, state.failed = result.unchanged, result.failed
         state.done = state.total = result.rows
         state.unknown_columns = list(result.unknown_columns)
-        state.faults = [runs.Fault(f.row, f.column, f.value, f.code, f.message_vi, f.message_en)
-                        for f in result.errors]
+        state.faults = list(result.errors)
         return state.status
     finally:
         publisher.cancel()

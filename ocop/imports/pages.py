@@ -211,8 +211,7 @@ async def run_error_file(request: Request[Any, Any, Any], me: Me, token: FromPat
     state = await _run(request, me, token)
     if not state.finished or state.status == "failed":
         raise NotFoundException("Not found.")
-    faults = [RowFault(f.row, f.column, f.value, f.code, f.message_vi, f.message_en) for f in state.faults]
-    return await _error_file(request, state.source_key, state.file_name, faults)
+    return await _error_file(request, state.source_key, state.file_name, state.faults)
 
 
 @get("/imports/{batch_id:int}", **PAGE)
@@ -228,8 +227,7 @@ async def batch_error_file(request: Request[Any, Any, Any], me: Me, batch_id: Fr
     batch = await _batch(me, batch_id)
     if not batch["source_key"]:
         raise NotFoundException("The original file of this batch was not kept (command-line import).")
-    faults = [RowFault(f.row, f.column, f.value, f.code, f.message_vi, f.message_en) for f in _report(batch)]
-    return await _error_file(request, batch["source_key"], batch["file_name"], faults)
+    return await _error_file(request, batch["source_key"], batch["file_name"], _report(batch))
 
 
 @get("/imports/template.xlsx", **PAGE)
@@ -268,14 +266,14 @@ def _download(data: bytes, filename: str) -> Response[bytes]:
     })
 
 
-def _shown(faults: list[runs.Fault], lang: str) -> list[dict[str, Any]]:
+def _shown(faults: list[RowFault], lang: str) -> list[dict[str, Any]]:
     return [
         {"row": f.row, "column": f.column, "value": f.value, "message": pick(lang, f.message_vi, f.message_en)}
         for f in faults[:FAULTS_SHOWN]
     ]
 
 
-def _report(batch: dict[str, Any]) -> list[runs.Fault]:
+def _report(batch: dict[str, Any]) -> list[RowFault]:
     """The batch's faults (piccolo returns JSON columns as text from ``select`` on some engines)."""
     return runs.faults_from_report(_json(batch["report"]))
 

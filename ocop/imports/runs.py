@@ -14,17 +14,10 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
+from ocop.imports.validate import RowFault
+
 TTL_S = 24 * 3600
 _PREFIX = "ocop:import-run:"
-
-
-class Fault(msgspec.Struct):
-    row: int
-    column: str
-    value: str
-    code: str
-    message_vi: str
-    message_en: str
 
 
 class RunState(msgspec.Struct):
@@ -43,7 +36,7 @@ class RunState(msgspec.Struct):
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
-    faults: list[Fault] = msgspec.field(default_factory=list)
+    faults: list[RowFault] = msgspec.field(default_factory=list)
     unknown_columns: list[str] = msgspec.field(default_factory=list)
     error_vi: str = ""
     error_en: str = ""
@@ -86,6 +79,6 @@ async def set_progress(redis: Redis, token: str, done: int, total: int) -> None:
         await save(redis, state)
 
 
-def faults_from_report(report: list[dict[str, Any]]) -> list[Fault]:
+def faults_from_report(report: list[dict[str, Any]]) -> list[RowFault]:
     """The ``ImportBatch.report`` JSON back as faults."""
-    return [msgspec.convert(item, Fault) for item in report]
+    return [msgspec.convert(item, RowFault) for item in report]

@@ -12,8 +12,15 @@ from litestar import Litestar
 
 from ocop.app import create_app
 from ocop.settings import Settings
+from tests.ocop.web.support import cheaper_argon2
 
 AppClient = Callable[..., AbstractAsyncContextManager[tuple[Litestar, httpx.AsyncClient]]]
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every service test hashes passwords with real argon2id at a test-sized cost."""
+    cheaper_argon2(monkeypatch)
 
 
 @pytest.fixture

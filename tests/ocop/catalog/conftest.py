@@ -1,22 +1,3 @@
-"""Every web test hashes passwords with real argon2id at a test-sized cost, and leaves no photo
-job behind on the shared Redis."""
+"""Photo uploads here leave no normalization job behind on the shared Redis (the web tests' fixture)."""
 
-from __future__ import annotations
-
-from collections.abc import AsyncIterator
-
-import pytest
-
-from tests.ocop.web.support import cheaper_argon2, drop_normalize_jobs
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheaper_argon2(monkeypatch)
-
-
-@pytest.fixture(autouse=True)
-async def _no_leftover_jobs(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    yield
-    if "redis_url" in request.fixturenames:
-        await drop_normalize_jobs(request.getfixturevalue("redis_url"))
+from tests.ocop.web.conftest import _no_leftover_jobs  # noqa: F401 - autouse fixture

@@ -15,18 +15,13 @@ from playwright.async_api import async_playwright, expect
 from ocop.catalog.tables import Product
 from ocop.settings import Settings
 from tests.ocop.imports.conftest import product_row, write_xlsx
-from tests.ocop.web.support import GIA_LAI, PASSWORD, cheaper_argon2, make_user
+from tests.ocop.web.support import GIA_LAI, PASSWORD, make_user
 from tests.support.servers import app_server, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update"]
 OUT = Path(__file__).resolve().parents[3] / "test-output" / "browser"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheaper_argon2(monkeypatch)
 
 
 @contextlib.contextmanager

@@ -29,16 +29,11 @@ from ocop.imports.tables import ImportBatch
 from ocop.jobs.worker import build_worker
 from ocop.producers.tables import Producer
 from tests.ocop.imports.conftest import csv_text, product_row, write_xlsx
-from tests.ocop.web.support import GIA_LAI, HA_NOI, cheaper_argon2, csrf_from, jpeg, login, make_producer, make_user
+from tests.ocop.web.support import GIA_LAI, HA_NOI, csrf_from, jpeg, login, make_producer, make_user
 from tests.support.servers import own_redis_db
 
 sqlite_only = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 HTML = {"accept": "text/html"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheaper_argon2(monkeypatch)
 
 
 @pytest.fixture

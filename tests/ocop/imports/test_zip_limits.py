@@ -317,14 +317,11 @@ async def zip_redis(redis_url: str) -> AsyncIterator[str]:
 
 @sqlite_only
 async def test_web_uploads_explain_the_refusal(db: Any, app_client: Any, zip_redis: str, tmp_path: Path,
-                                               workbook_parts: list[tuple[str, bytes]],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                               workbook_parts: list[tuple[str, bytes]]) -> None:
     """The staff upload page refuses a bomb workbook and a bomb photo ZIP with the form (400, the
     reason shown); nothing is written and no job is queued."""
     from tests.ocop.imports.test_pages import staff_client, upload
-    from tests.ocop.web.support import cheaper_argon2
 
-    cheaper_argon2(monkeypatch)
     async with app_client(database_url=db.url, redis_url=zip_redis) as (app, client):
         await staff_client(client)
         page = await upload(client, "danh-muc.xlsx", rebuilt(workbook_parts, sheet_bomb(workbook_parts, 150)))

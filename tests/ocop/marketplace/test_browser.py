@@ -15,7 +15,7 @@ from playwright.async_api import async_playwright, expect
 from ocop.marketplace.tables import Listing, Shop
 from ocop.settings import Settings
 from tests.ocop.marketplace.conftest import make_product
-from tests.ocop.web.support import cheaper_argon2, make_producer, make_user
+from tests.ocop.web.support import make_producer, make_user
 from tests.support.servers import app_server, free_port
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -32,8 +32,7 @@ def service(db, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-async def test_producer_connects_a_shop_and_publishes_in_chromium(db, service, monkeypatch) -> None:
-    cheaper_argon2(monkeypatch)
+async def test_producer_connects_a_shop_and_publishes_in_chromium(db, service) -> None:
     base, settings = service
     producer = await make_producer("HTX Gò Bồi", "0100109106")
     await make_user("goboi", "producer", producer_id=producer)

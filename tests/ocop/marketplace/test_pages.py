@@ -3,18 +3,9 @@ consent page, publish, see the state; other producers and roles are kept out."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-import pytest
-
 from ocop.marketplace.tables import Listing, Shop
 from tests.ocop.marketplace.conftest import TEST_SECRET, consent, make_product, run_worker_burst
-from tests.ocop.web.support import api_headers, cheaper_argon2, csrf, login, make_producer, make_user
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheaper_argon2(monkeypatch)
+from tests.ocop.web.support import api_headers, csrf, login, make_producer, make_user
 
 
 async def test_producer_connects_publishes_and_sees_the_state(db, app_client, sandbox, redis_url, arq_redis,

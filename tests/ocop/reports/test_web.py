@@ -7,16 +7,10 @@ import re
 from typing import Any
 
 import openpyxl
-import pytest
 
 from ocop.accounts.tokens import create_token
 from tests.ocop.reports.conftest import COMMUNE_A, COMMUNE_B, COMMUNE_H, GIA_LAI, INJECTION, Seed
-from tests.ocop.web.support import cheaper_argon2, login, make_user
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheaper_argon2(monkeypatch)
+from tests.ocop.web.support import login, make_user
 
 
 async def bearer(username: str, role: str, **kw: Any) -> dict[str, str]:

@@ -1,5 +1,4 @@
-"""Every web test hashes passwords with real argon2id at a test-sized cost, and leaves no photo
-job behind on the shared Redis."""
+"""Every web test leaves no photo job behind on the shared Redis."""
 
 from __future__ import annotations
 
@@ -7,12 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.ocop.web.support import cheaper_argon2, drop_normalize_jobs
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheaper_argon2(monkeypatch)
+from tests.ocop.web.support import drop_normalize_jobs
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,8 +20,11 @@ from litestar import Litestar
 from ocop.accounts.tokens import create_token
 from ocop.app import create_app
 from ocop.settings import Settings
-from ocop.web.ratelimit import ApiRate, ApiRateLimiter, ApiRateLimitMiddleware, identity_of
+from ocop.web import ratelimit
+from ocop.web.ratelimit import (_GCRA_LUA, ApiRate, ApiRateLimiter, ApiRateLimitMiddleware, Decision,
+                                identity_of)
 from tests.ocop.web.support import login, make_user
+from tests.support.servers import redis_server
 
 RATE = {"api_rate_per_min": 60, "api_rate_burst": 3}
 Open = Callable[..., AbstractAsyncContextManager[tuple[Litestar, Callable[..., httpx.AsyncClient]]]]
@@ -185,3 +189,150 @@ async def test_without_redis_the_api_stays_up() -> None:
     await dead.aclose()
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert all("ratelimit-limit" not in r.headers for r in responses)
+
+
+# ---------------------------------------------------------------- the lean EVALSHA path (issue 8 load)
+
+
+@pytest.fixture(scope="module")
+def own_redis() -> Iterator[str]:
+    """A redis-server of these tests alone: they flush its script cache, kill and pause its clients."""
+    with redis_server() as url:
+        yield url
+
+
+@asynccontextmanager
+async def clients(url: str) -> AsyncIterator[tuple[Any, Any]]:
+    """``(client, admin)``: the client the limiter uses, and another to act on the server."""
+    import redis.asyncio as aioredis
+
+    client, admin = aioredis.from_url(url), aioredis.from_url(url)
+    try:
+        yield client, admin
+    finally:
+        await client.aclose()
+        await admin.aclose()
+
+
+async def connected_clients(admin: Any) -> int:
+    """Clients connected to the server, not counting ``admin`` itself."""
+    return len(await admin.client_list()) - 1
+
+
+def test_the_command_is_the_evalsha_redis_py_would_send() -> None:
+    import redis.asyncio as aioredis
+    from redis.asyncio.connection import Connection
+
+    client = aioredis.Redis()  # never connects: only its script sha is compared
+    sha = client.register_script(_GCRA_LUA).sha
+    limiter = ApiRateLimiter(client, ApiRate(per_min=90, burst=7), namespace="ns")
+    for identity in ("token:0123abcd", "user:42", "ip:2001:db8::1", "user:Nguyễn Thị Ánh"):
+        packed = Connection().pack_command("EVALSHA", sha, 1, f"ocop:api-rl:ns:{identity}", 667, 7)
+        assert limiter.command(identity) == b"".join(packed)
+    plain = ApiRateLimiter(client, ApiRate(per_min=60, burst=0))
+    packed = Connection().pack_command("EVALSHA", sha, 1, "ocop:api-rl:ip:x", 1000, 1)
+    assert plain.command("ip:x") == b"".join(packed)
+
+
+async def test_a_flushed_script_cache_is_loaded_again(own_redis: str) -> None:
+    """NOSCRIPT (``SCRIPT FLUSH``, or a fail-over to a server that never saw the script): the limiter
+    loads the script and the bucket carries on where it was."""
+    async with clients(own_redis) as (client, admin):
+        limiter = ApiRateLimiter(client, ApiRate(per_min=60, burst=5), namespace="noscript")
+        sha = client.register_script(_GCRA_LUA).sha
+        await client.delete("ocop:api-rl:noscript:token:x")
+        await admin.script_flush()
+        assert (await limiter.check("token:x")).remaining == 4  # NOSCRIPT on the very first call
+        await admin.script_flush()
+        assert await admin.script_exists(sha) == [False]
+        decision = await limiter.check("token:x")
+        assert decision.allowed and decision.remaining == 3
+        assert await admin.script_exists(sha) == [True]
+
+
+async def test_a_connection_the_server_closed_is_replaced_rather_than_failing_open(own_redis: str) -> None:
+    async with clients(own_redis) as (client, admin):
+        limiter = ApiRateLimiter(client, ApiRate(per_min=60, burst=5), namespace="killed")
+        await client.delete("ocop:api-rl:killed:token:x")
+        assert [(await limiter.check("token:x")).remaining for _ in range(2)] == [4, 3]
+        killed = await admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        assert killed >= 1  # the limiter's kept connection among them
+        decision = await limiter.check("token:x")
+        assert decision.allowed and decision.remaining == 2
+
+
+async def test_a_cancelled_check_leaves_no_reply_behind_for_the_next(own_redis: str) -> None:
+    """A request cancelled while its EVALSHA is in flight (client gone, deadline) must not leave its
+    reply on a connection the next check reads from."""
+    async with clients(own_redis) as (client, admin):
+        limiter = ApiRateLimiter(client, ApiRate(per_min=60, burst=10), namespace="cancel")
+        await client.delete("ocop:api-rl:cancel:token:a", "ocop:api-rl:cancel:token:b")
+        for _ in range(3):
+            await limiter.check("token:a")
+        await admin.execute_command("CLIENT", "PAUSE", 300, "ALL")
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(limiter.check("token:a"), 0.05)
+        decision = await limiter.check("token:b")  # waits out the pause
+        assert decision.allowed and decision.remaining == 9  # b's own fresh bucket, not a's reply
+
+
+async def test_kept_connections_are_bounded_and_closed_with_the_client(
+    own_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ratelimit, "MAX_KEPT_CONNECTIONS", 4)
+    async with clients(own_redis) as (client, admin):
+        limiter = ApiRateLimiter(client, ApiRate(per_min=60_000, burst=100), namespace="kept")
+        pool = client.connection_pool  # 12 connections opened up front: opening one sends commands
+        opened = [await pool.get_connection() for _ in range(12)]  # (CLIENT SETINFO) a pause would hold
+        for conn in opened:
+            await pool.release(conn)
+        await admin.execute_command("CLIENT", "PAUSE", 200, "ALL")  # all 12 checks in flight at once
+        decisions = await asyncio.gather(*(limiter.check(f"token:{i}") for i in range(12)))
+        assert all(d.allowed for d in decisions)
+        assert await connected_clients(admin) == 12  # one connection per simultaneous check
+        assert len(limiter._kept) == 4  # the other 8 went back to the client's pool
+        await asyncio.gather(*(limiter.check(f"token:{i}") for i in range(12)))
+        assert await connected_clients(admin) == 12  # reused, none opened
+        assert len(limiter._kept) == 4
+        await client.aclose()
+        for _ in range(50):  # the server notices closed sockets asynchronously; bounded wait
+            if await connected_clients(admin) == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert await connected_clients(admin) == 0
+
+
+async def test_redis_going_away_while_running_lets_requests_through_and_logs_it() -> None:
+    import redis.asyncio as aioredis
+    from litestar import get
+    from structlog.testing import capture_logs
+
+    @get("/api/v1/ping")
+    async def ping() -> dict[str, bool]:
+        return {"pong": True}
+
+    with redis_server() as url:
+        client = aioredis.from_url(url, socket_connect_timeout=1)
+        app = Litestar([ping], middleware=[ApiRateLimitMiddleware(ApiRate(60, 5), namespace="gone",
+                                                                  redis_of=lambda _: client)])
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        before = await http.get("/api/v1/ping")
+    try:  # the server is stopped now; the limiter's kept connection is dead
+        with capture_logs() as logs:
+            after = [await http.get("/api/v1/ping") for _ in range(3)]
+    finally:
+        await http.aclose()
+        await client.aclose()
+    assert before.status_code == 200 and before.headers["ratelimit-remaining"] == "4"
+    assert [r.status_code for r in after] == [200, 200, 200]
+    assert all("ratelimit-limit" not in r.headers for r in after)
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["api_rate_limit_unavailable"] * 3
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_raw_headers_are_the_headers_as_asgi_bytes(allowed: bool) -> None:
+    decision = Decision(allowed=allowed, limit=5, remaining=0 if not allowed else 3, retry_after_s=12,
+                        reset_s=7, policy="300;w=60;burst=5")
+    expected = [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
+    assert decision.raw_headers() == expected
+    assert ((b"retry-after", b"12") in expected) is not allowed

@@ -18,7 +18,7 @@ from litestar.stores.redis import RedisStore
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -43,13 +43,12 @@ from ocop.marketplace.runtime import build_runtime
 from ocop.marketplace.sandbox import start_embedded_sandbox
 from ocop.settings import Settings, get_settings
 from ocop.web.api_support import ApiDocs
-from ocop.web.deadline import deadline_middleware
+from ocop.web.edge import RequestMetrics, edge_middleware, edge_send_hook
 from ocop.web.errors import ErrorResponse, error_handler
 from ocop.web.health import healthz, readyz
 from ocop.web.home import home
-from ocop.web.logs import RequestIdMiddleware, access_log_hook, configure_logging, log
+from ocop.web.logs import configure_logging, log
 from ocop.web.ratelimit import ApiRate, ApiRateLimitMiddleware, deployment_namespace
-from ocop.web.security_headers import security_headers_hook
 
 WEB_DIR = Path(__file__).parent / "web"
 
@@ -128,16 +127,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         dependencies={"me": Provide(provide_me), "maybe_me": Provide(provide_maybe_me)},
         lifespan=[lifespan],
         before_request=load_principal,
-        middleware=[RequestIdMiddleware,
-                    deadline_middleware(settings.request_timeout_s),
-                    PrometheusConfig(app_name="ocop", prefix="ocop", group_path=True).middleware,
+        middleware=[edge_middleware(settings.request_timeout_s, RequestMetrics(prefix="ocop", app_name="ocop")),
                     session_config(secure=settings.secure_cookies).middleware,
                     ApiRateLimitMiddleware(ApiRate(settings.api_rate_per_min, settings.api_rate_burst),
                                            namespace=deployment_namespace(settings.effective_database_url),
                                            redis_of=lambda scope: scope["app"].state.queue.redis)],
         csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
-        before_send=[access_log_hook, security_headers_hook(hsts=settings.secure_cookies)],
+        before_send=[edge_send_hook(hsts=settings.secure_cookies)],
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=_register_template_callables),
         exception_handlers={LoginRequired: login_required_handler, HTTPException: error_handler,

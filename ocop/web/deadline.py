@@ -7,6 +7,9 @@ uploading a 20 MB photo over a slow mobile link is paced by :mod:`ocop.cli.http_
 byte rate), and must not be refused for being slow on the wire. Requests that carry no body start
 the clock at once. Cancelling the handler unwinds it normally: open transactions roll back.
 If the response has already started, nothing can be said any more; the connection is closed.
+
+The service runs this inside its edge middleware (:mod:`ocop.web.edge`), which shares one wrapped
+``send`` between the deadline, the request id and the metrics.
 """
 
 from __future__ import annotations
@@ -21,55 +24,83 @@ from ocop.web.logs import ensure_request_id, log, loggable_path
 
 
 def _has_body(scope: Scope) -> bool:
-    headers = dict(scope.get("headers") or [])
-    if b"transfer-encoding" in headers:
-        return True
-    return headers.get(b"content-length", b"0").strip() not in (b"", b"0")
+    """A body is coming if the request says so (``Transfer-Encoding`` or a non-zero
+    ``Content-Length``; ASGI header names are lower-case). Scanned, not copied into a dict."""
+    for name, value in scope.get("headers") or ():
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length" and value.strip() not in (b"", b"0"):
+            return True
+    return False
 
 
-def deadline_middleware(timeout_s: float) -> type:
-    """A Litestar middleware class (it takes ``app``) enforcing ``timeout_s``; 0 turns it off."""
+async def call_within(timeout_s: float, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Run ``app`` and return True if the deadline cut it off (the handler was cancelled).
 
-    class HandlerDeadlineMiddleware:
-        def __init__(self, app: ASGIApp) -> None:
-            self.app = app
+    This is ``asyncio.timeout`` without its context-manager object: one ``loop.call_at`` that
+    cancels the current task, and the same bookkeeping ``asyncio.timeout.__aexit__`` does
+    (CPython 3.11 Lib/asyncio/timeouts.py) so that only *our* cancellation becomes a timeout: the
+    task's ``cancelling()`` count is read on entry, and after an expiry ``uncancel()`` must bring
+    it back to that count, otherwise someone else (a client disconnect, server shutdown) also
+    cancelled the task and the ``CancelledError`` goes on up. No-body requests are not given a
+    tracking ``receive``: their clock started at once and nothing they read moves it."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None, "ASGI apps run inside a task"
+    cancelling = task.cancelling()
+    expired = False
+    handle: asyncio.TimerHandle | None = None
 
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or timeout_s <= 0:
-                await self.app(scope, receive, send)
-                return
-            loop = asyncio.get_running_loop()
-            started = False
+    def expire() -> None:
+        nonlocal expired, handle
+        expired, handle = True, None
+        task.cancel()
 
-            async def send_tracked(message: Message) -> None:
-                nonlocal started
-                if message["type"] == "http.response.start":
-                    started = True
-                await send(message)
+    def start_clock() -> None:
+        nonlocal handle
+        if handle is not None:
+            handle.cancel()
+        handle = loop.call_at(loop.time() + timeout_s, expire)
 
-            try:
-                async with asyncio.timeout(None) as deadline:
-                    if not _has_body(scope):
-                        deadline.reschedule(loop.time() + timeout_s)
+    inner_receive = receive
+    if _has_body(scope):
+        async def receive_tracked() -> Message:
+            message = await receive()
+            if not expired and (message["type"] != "http.request" or not message.get("more_body", False)):
+                start_clock()
+            return message
 
-                    async def receive_tracked() -> Message:
-                        message = await receive()
-                        if message["type"] != "http.request" or not message.get("more_body", False):
-                            deadline.reschedule(loop.time() + timeout_s)
-                        return message
+        inner_receive = receive_tracked
+    else:
+        start_clock()
+    try:
+        await app(scope, inner_receive, send)
+    except BaseException as exc:
+        # as asyncio.timeout: after an expiry, uncancel whatever ended the handler
+        if expired and task.uncancel() <= cancelling and isinstance(exc, asyncio.CancelledError):
+            return True
+        raise
+    else:
+        if expired:
+            task.uncancel()  # fired as the handler was finishing: nothing was cut off
+        return False
+    finally:
+        if handle is not None:
+            handle.cancel()
 
-                    await self.app(scope, receive_tracked, send_tracked)
-            except TimeoutError:
-                log.warning("request_timeout", path=loggable_path(scope), seconds=timeout_s, started=started)
-                if started:
-                    return  # mid-response: closing is all that is left
-                body = ErrorResponse(error=ErrorBody(
-                    status=503, code="timeout",
-                    message=f"The request took longer than {timeout_s:g} s and was stopped; please try again.",
-                    message_vi=f"Yêu cầu chạy quá {timeout_s:g} giây nên đã dừng; vui lòng thử lại.",
-                    request_id=ensure_request_id(scope)))
-                await send({"type": "http.response.start", "status": 503,
-                            "headers": [(b"content-type", b"application/json"), (b"retry-after", b"5")]})
-                await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
 
-    return HandlerDeadlineMiddleware
+async def answer_timeout(timeout_s: float, scope: Scope, send: Send, *, started: bool) -> None:
+    """After a cut-off: log it, and answer 503 + ``Retry-After`` in the error shape unless the
+    response had already started (then closing the connection is all that is left)."""
+    log.warning("request_timeout", path=loggable_path(scope), seconds=timeout_s, started=started)
+    if started:
+        return
+    body = ErrorResponse(error=ErrorBody(
+        status=503, code="timeout",
+        message=f"The request took longer than {timeout_s:g} s and was stopped; please try again.",
+        message_vi=f"Yêu cầu chạy quá {timeout_s:g} giây nên đã dừng; vui lòng thử lại.",
+        request_id=ensure_request_id(scope)))
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"5")]})
+    await send({"type": "http.response.body", "body": msgspec.json.encode(body)})
+

@@ -17,16 +17,20 @@ Query strings are never logged by our access line; the path is, with secret path
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
 import time
 import traceback
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from json import dumps as json_dumps
 from typing import Any
 
 import structlog
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 _SECRET_KEYS = re.compile(
     r"(?i)(^|_)(pass(word)?|passwd|pwd|secret|token|authorization|cookie|sign|signature|csrf|session)($|_)"
@@ -173,6 +177,8 @@ def configure_logging(level: str = "info", json: bool = False, *, take_root: boo
     # rich tracebacks show local variables (a login handler's form holds the password).
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
         colors=False, exception_formatter=structlog.dev.plain_traceback)
+    _ACCESS.enabled = numeric <= logging.INFO
+    _ACCESS.json = json
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -209,28 +215,34 @@ def configure_logging(level: str = "info", json: bool = False, *, take_root: boo
 log = structlog.get_logger("ocop")
 
 
+def _incoming_request_id(headers: Any) -> str:
+    """The last ``X-Request-ID`` header (what ``dict(headers)`` would keep), without building a
+    dict of every header per request: ASGI header names arrive lower-cased (ASGI spec, HTTP
+    connection scope), so a plain comparison finds it."""
+    found = b""
+    for name, value in headers:
+        if name == b"x-request-id":
+            found = value
+    return found.decode("latin-1")
+
+
 def ensure_request_id(scope: Scope) -> str:
     """The request's id: a well-formed ``X-Request-ID`` from the proxy, or a new one. Stored in
     the scope so the error handler, the access line and the response header agree."""
     state = scope.setdefault("state", {})
-    if "request_id" not in state:
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        state["request_id"] = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = state.get("request_id")
+    if request_id is None:
+        incoming = _incoming_request_id(scope.get("headers") or ())
+        request_id = state["request_id"] = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         state["request_started"] = time.perf_counter()
-        structlog.contextvars.bind_contextvars(request_id=state["request_id"])
-    return str(state["request_id"])
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+    return str(request_id)
 
 
-class RequestIdMiddleware:
-    """Binds the request id to every log line written while a route handler runs."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            ensure_request_id(scope)
-        await self.app(scope, receive, send)
+@functools.cache
+def _is_secret_name(name: str) -> bool:
+    """Cached: path parameter names come from the route table, a small fixed set."""
+    return _SECRET_KEYS.search(name) is not None
 
 
 def loggable_path(scope: Scope) -> str:
@@ -238,23 +250,58 @@ def loggable_path(scope: Scope) -> str:
     ``/imports/runs/{token}``) masked; the query string is left out altogether."""
     path = str(scope.get("path") or "")
     for name, value in (scope.get("path_params") or {}).items():
-        if _SECRET_KEYS.search(str(name)) and isinstance(value, str) and value:
+        if isinstance(value, str) and value and _is_secret_name(str(name)):
             path = path.replace(f"/{value}", "/***")
     return path
 
 
-async def access_log_hook(message: Message, scope: Scope) -> None:
-    """``before_send`` hook (app level, so it also sees 404s raised by the router): echo the
-    request id and write one access line. The path is logged, never the query string. Async
-    although it awaits nothing: Litestar runs a sync hook in a worker thread for every message,
-    which cost 0.3 ms per request (tests/bench/load_bench.py)."""
-    if message["type"] != "http.response.start" or scope["type"] != "http":
+@dataclass
+class _AccessFormat:
+    """What :func:`configure_logging` decided for the access line: written at all (level <= info)
+    and in which format (the same console/JSON choice as every other line)."""
+
+    enabled: bool = True
+    json: bool = False
+
+
+_ACCESS = _AccessFormat()
+_NEEDS_REPR = frozenset(" \t=\r\n\"'")
+
+
+def _console_value(value: object) -> str:
+    """structlog's ConsoleRenderer value rule (``_repr`` with ``repr_native_str=False``): a string
+    is written bare unless it holds a space, tab, ``=``, quote or line break; anything else is
+    ``repr``."""
+    if isinstance(value, str):
+        return repr(value) if not _NEEDS_REPR.isdisjoint(value) else value
+    return repr(value)
+
+
+def access_line(timestamp: str, method: str, path: str, status: int, ms: float, request_id: str, *,
+                json: bool) -> str:
+    """The access line exactly as the structlog chain configured above renders
+    ``log.info("request", method=…, path=…, status=…, ms=…)`` with the request id bound, scrubbed
+    (tests/ocop/test_logs.py compares the two). Built directly because the chain costs more than
+    the rest of a ``/healthz`` request: merge_contextvars walks the whole context (the one
+    context variable the service binds is the request id, :func:`ensure_request_id`, passed here),
+    ``redact`` checks field names that are fixed here and never secret, and ConsoleRenderer
+    rebuilds its column list per call. The whole line still passes through ``scrub``."""
+    if json:
+        line = json_dumps({"method": method, "path": path, "status": status, "ms": ms, "event": "request",
+                           "request_id": request_id, "level": "info", "timestamp": timestamp})
+    else:
+        line = (f"{timestamp} [info     ] request                        method={_console_value(method)} "
+                f"ms={ms!r} path={_console_value(path)} request_id={_console_value(request_id)} "
+                f"status={status!r}")
+    return scrub(line)
+
+
+def write_access_line(method: str, path: str, status: int, ms: float, request_id: str) -> None:
+    """One access line to stderr, like every structlog line (``_stderr_logger``): one ``write`` of
+    the whole line, then a flush, as ``PrintLogger`` does."""
+    if not _ACCESS.enabled:
         return
-    request_id = ensure_request_id(scope)
-    headers = list(message.get("headers") or [])
-    headers.append((b"x-request-id", request_id.encode()))
-    message["headers"] = headers  # type: ignore[typeddict-item]
-    started = scope["state"].get("request_started", time.perf_counter())
-    log.info("request", method=scope.get("method"), path=loggable_path(scope), status=message["status"],
-             ms=round((time.perf_counter() - started) * 1000, 1))
-    structlog.contextvars.unbind_contextvars("request_id")
+    timestamp = datetime.now(tz=timezone.utc).isoformat().replace("+00:00", "Z")  # TimeStamper(iso, utc)
+    stream = sys.stderr
+    stream.write(access_line(timestamp, method, path, status, ms, request_id, json=_ACCESS.json) + "\n")
+    stream.flush()

@@ -1,4 +1,4 @@
-"""The request deadline (ocop.web.deadline): a stuck handler gets 503 in the error shape; a slow
+"""The request deadline (ocop.web.deadline, run by ocop.web.edge): a stuck handler gets 503 in the error shape; a slow
 upload is not cut off, because the clock starts once the body has arrived."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from litestar import Litestar, Request, get, post
 
-from ocop.web.deadline import deadline_middleware
+from ocop.web.edge import RequestMetrics, edge_middleware
 
 TIMEOUT_S = 0.5
 
@@ -32,7 +32,8 @@ async def upload(request: Request[Any, Any, Any]) -> dict[str, int]:
     return {"bytes": len(await request.body())}
 
 
-APP = Litestar([stuck, quick, upload], middleware=[deadline_middleware(TIMEOUT_S)])
+APP = Litestar([stuck, quick, upload],
+              middleware=[edge_middleware(TIMEOUT_S, RequestMetrics(prefix="test_deadline", app_name="test"))])
 
 
 async def call(method: str, path: str, chunks: list[bytes] = (), gap_s: float = 0.0) -> tuple[int, dict[str, Any], float]:
@@ -100,3 +101,51 @@ async def test_the_service_applies_its_deadline(db: Any, app_client: Any, redis_
         answer = await client.get("/api/v1/products", headers={"authorization": f"Bearer {token}"})
         assert answer.status_code == 503 and answer.json()["error"]["code"] == "timeout"
         assert time.monotonic() - began < 5 and answer.headers["x-request-id"]
+
+
+async def test_only_the_deadline_s_own_cancel_becomes_a_timeout() -> None:
+    """``call_within`` replaces ``asyncio.timeout``: a cancel from elsewhere (client gone, server
+    shutting down) must still propagate, and after a cut-off the task is not left cancelling."""
+    from ocop.web.deadline import call_within
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(30)
+
+    async def quick_app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(0)
+
+    scope = {"type": "http", "headers": []}
+
+    async def run(timeout_s: float, target: Any = app) -> tuple[bool, int]:
+        cut = await call_within(timeout_s, target, scope, None, None)
+        return cut, asyncio.current_task().cancelling()  # type: ignore[union-attr]
+
+    assert await run(0.05) == (True, 0)
+    assert await run(5, quick_app) == (False, 0)
+    outside = asyncio.ensure_future(run(5))
+    await asyncio.sleep(0.05)
+    outside.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await outside
+    async def converting_app(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            raise RuntimeError("cleanup failed") from None
+
+    with pytest.raises(RuntimeError):
+        await run(0.05, converting_app)
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+    # the timer of a finished request is cancelled: it would otherwise cancel this task while it sleeps
+    assert await run(0.2, quick_app) == (False, 0)
+    await asyncio.sleep(0.3)
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def test_the_clock_waits_for_the_body_only_when_one_is_announced() -> None:
+    from ocop.web.deadline import _has_body
+
+    assert not _has_body({"headers": [(b"content-length", b"0")]})
+    assert not _has_body({"headers": [(b"host", b"x")]})
+    assert _has_body({"headers": [(b"host", b"x"), (b"content-length", b"12")]})
+    assert _has_body({"headers": [(b"transfer-encoding", b"chunked")]})

@@ -25,15 +25,19 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 
 from ocop import db
 from ocop.accounts.auth import (
+    PRINCIPALS,
     LoginRequired,
     load_principal,
     login_required_handler,
+    principal_cache,
     provide_maybe_me,
     provide_me,
     viewer,
 )
 from ocop.accounts.sessions import SESSION_STORE, session_config
+from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
 from ocop.catalog.jobs import media_store
+from ocop.change_feed import CHANGE_FEED, ChangeFeed, own_writes_hook
 from ocop.web.i18n import template_callables
 from ocop.web.routes import feature_routes
 from ocop.jobs.embedded import EmbeddedRedis, start_embedded_redis
@@ -93,6 +97,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             worker = InProcessWorker(build_worker(settings, redis_url, handle_signals=False,
                                                   ctx={"engine": engine, "queue": queue, "market": market}))
             worker.start()
+        feed = ChangeFeed()
+        if not settings.is_sqlite and settings.api_cache_mb > 0:
+            await feed.start(settings.effective_database_url)  # caches stay off until it is live
+        app.state.update({CHANGE_FEED: feed, PRINCIPALS: principal_cache(feed),
+                          PRODUCT_PAGES: product_page_cache(feed, settings.api_cache_mb * 2**20)})
         app.stores.register(SESSION_STORE, RedisStore(queue.redis, namespace="ocop:session"), allow_override=True)
         app.state.update(settings=settings, engine=engine, queue=queue, redis_url=redis_url,
                          media=media_store(settings), market=market)
@@ -103,6 +112,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         finally:
             if worker:
                 await worker.stop()
+            await feed.stop()
             await market.aclose()
             if stop_sandbox:
                 stop_sandbox()
@@ -134,7 +144,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                                            redis_of=lambda scope: scope["app"].state.queue.redis)],
         csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
-        before_send=[edge_send_hook(hsts=settings.secure_cookies)],
+        before_send=[own_writes_hook, edge_send_hook(hsts=settings.secure_cookies)],
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=_register_template_callables),
         exception_handlers={LoginRequired: login_required_handler, HTTPException: error_handler,

@@ -106,6 +106,10 @@ class Settings:
     http_max_connections: int = 1000
     """Open connections plus running requests per ``ocop serve`` process; beyond it uvicorn answers
     503 at once (its ``limit_concurrency``; see :mod:`ocop.cli.http_limits`). 0 = unbounded."""
+    api_cache_mb: int = 32
+    """Per web process, on PostgreSQL: MiB of product list answers kept between requests (API token
+    lookups are kept too, up to 10,000), each dropped as soon as the database announces a change to
+    what it was read from (:mod:`ocop.change_feed`). 0 = no caching. SQLite never caches."""
     request_timeout_s: float = 60.0
     """How long a request may run once its body has arrived, before it is cut off with 503
     (:mod:`ocop.web.deadline`); slow uploads are paced separately. 0 = no deadline."""

@@ -45,6 +45,17 @@ def product_scope(me: Principal) -> Clause | None:
     return Product.producer == (me.producer_id if me.producer_id is not None else -1)
 
 
+def scope_key(me: Principal) -> tuple[Any, ...]:
+    """What :func:`product_scope` depends on, as a hashable key: two principals with the same key
+    see the same products. Cached product answers are grouped by it (``ocop.catalog.api``); a
+    ``("producer", id)`` group depends on that producer only, the others on every producer."""
+    if me.is_admin:
+        return ("all",)
+    if me.is_staff:
+        return ("area", me.area_province_code, me.area_commune_codes)
+    return ("producer", me.producer_id if me.producer_id is not None else -1)
+
+
 def can_see_producer(me: Principal, producer: dict[str, Any]) -> bool:
     if me.is_admin:
         return True

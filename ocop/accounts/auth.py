@@ -27,6 +27,7 @@ from litestar.handlers.base import BaseRouteHandler
 from ocop import db
 from ocop.accounts.tables import ApiToken, User
 from ocop.accounts.tokens import PREFIX, hash_token
+from ocop.change_feed import ChangeFeed, FeedCache
 from ocop.web.i18n import negotiate
 
 _STATE_KEY = "principal"
@@ -123,18 +124,47 @@ def _stale(last_used: datetime | str | None, now: datetime) -> bool:
     return now - last_used >= TOKEN_TOUCH_EVERY
 
 
-async def _token_user(clear: str) -> dict[str, Any] | None:
-    """The active user owning this live personal API token, or None (see ``ocop.accounts.tokens``)."""
+@dataclass(slots=True)
+class _Bearer:
+    """A live token's principal, as cached between requests (see :func:`principal_cache`)."""
+
+    principal: Principal
+    token_id: int
+    last_used_at: datetime | str | None
+
+
+PRINCIPALS = "principals"
+"""``app.state`` key of the process's token -> principal cache (set up by ``ocop.app``)."""
+
+
+def principal_cache(feed: ChangeFeed, max_entries: int = 10_000) -> FeedCache[_Bearer]:
+    """Token -> principal, emptied by any ``auth:`` notice: a revoked token, a deactivated user, a
+    changed role, area or producer (``ocop.change_feed``). Only tokens that were found are kept,
+    so a guessed token is looked up (and refused) every time."""
+    return FeedCache(feed, lambda _group, payload: payload.startswith("auth:"), max_weight=max_entries)
+
+
+async def _bearer(clear: str, cache: FeedCache[_Bearer] | None) -> _Bearer | None:
+    """The principal of this live personal API token of an active user, or None (see
+    ``ocop.accounts.tokens``)."""
     if not clear.startswith(PREFIX):
         return None
-    rows = await db.fetch_dicts(User, _TOKEN_USER_SQL, hash_token(clear), True)
-    if not rows:
-        return None
-    row: dict[str, Any] = rows[0]
+    digest = hash_token(clear)
+    found = cache.get("tokens", digest) if cache is not None else None
+    if found is None:
+        begun = cache.begin() if cache is not None else 0
+        rows = await db.fetch_dicts(User, _TOKEN_USER_SQL, digest, True)
+        if not rows:
+            return None
+        row: dict[str, Any] = rows[0]
+        found = _Bearer(principal_of(row, via_token=True), int(row["token_id"]), row["token_last_used_at"])
+        if cache is not None:
+            cache.put("tokens", digest, found, begun)
     now = datetime.now(UTC)
-    if _stale(row["token_last_used_at"], now):
-        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["token_id"])
-    return row
+    if _stale(found.last_used_at, now):
+        found.last_used_at = now
+        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == found.token_id)
+    return found
 
 
 def _csrf_header_ok(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
@@ -151,10 +181,10 @@ async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     principal: Principal | None = None
     auth = connection.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        row = await _token_user(auth[7:].strip())
-        if row is None:
+        bearer = await _bearer(auth[7:].strip(), connection.app.state.get(PRINCIPALS))
+        if bearer is None:
             raise NotAuthorizedException("Invalid or revoked API token.")
-        principal = principal_of(row, via_token=True)
+        principal = bearer.principal
     else:
         session = connection.scope.get("session")
         uid = session.get("uid") if isinstance(session, dict) else None

@@ -12,14 +12,21 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, QueryParameter
 
-from ocop.accounts.access import combine, get_producer, get_product, owner_for_new_product, product_scope
+from ocop.accounts.access import (
+    combine,
+    get_producer,
+    get_product,
+    owner_for_new_product,
+    product_scope,
+    scope_key,
+)
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
 from ocop.catalog.forms import check_product_form
@@ -36,6 +43,7 @@ from ocop.catalog.services import (
     sku_error,
 )
 from ocop.catalog.tables import Certificate, Product
+from ocop.change_feed import ChangeFeed, FeedCache
 from ocop.domain.dates import format_date, today_vn
 from ocop.marketplace.tables import Listing
 from ocop.web.api_support import Page, PathId, PerPage, QueryId, RowId, invalid
@@ -253,6 +261,23 @@ async def _product_with_summary(product_id: int) -> ProductOut:
     return product_out(row)
 
 
+PRODUCT_PAGES = "product_pages"
+"""``app.state`` key of the process's cache of product list answers (set up by ``ocop.app``)."""
+
+
+def product_page_cache(feed: ChangeFeed, max_bytes: int) -> FeedCache[bytes]:
+    """Encoded product list answers, grouped by who may see what (``scope_key``). A change to
+    producer X's catalogue (``catalog:X``) drops X's own group and every staff/admin group, which
+    may include X; ``catalog:*`` drops all (``ocop.change_feed``)."""
+
+    def affected(scope: Any, payload: str) -> bool:
+        if not payload.startswith("catalog:"):
+            return False
+        return scope[0] != "producer" or payload in ("catalog:*", f"catalog:{scope[1]}")
+
+    return FeedCache(feed, affected, max_weight=max_bytes, weigh=len)
+
+
 class ProductController(Controller):
     path = "/api/v1/products"
     tags = ["products"]
@@ -261,6 +286,7 @@ class ProductController(Controller):
     @get("")
     async def list_products(
         self,
+        request: Request[Any, Any, Any],
         me: Me,
         q: Annotated[
             str,
@@ -279,30 +305,25 @@ class ProductController(Controller):
         desc: FromQuery[bool] = False,
         page: Page = 1,
         per_page: PerPage = 20,
-    ) -> ProductPage:
-        result = await search_products(
-            me,
-            ProductQuery(
-                q=q,
-                group=group,
-                stars=stars,
-                status=status,
-                expiring=expiring,
-                producer_id=producer_id,
-                marketplace=marketplace,
-                sort=sort,
-                desc=desc,
-                page=page,
-                per_page=per_page,
-            ),
-            covers=False,  # ProductOut has no thumbnail: skip the pages' cover query
-        )
-        return ProductPage(
-            items=[product_out(r) for r in result.items],
-            total=result.total,
-            page=result.page,
-            per_page=result.per_page,
-        )
+    ) -> Response[ProductPage]:
+        query = ProductQuery(q=q, group=group, stars=stars, status=status, expiring=expiring,
+                             producer_id=producer_id, marketplace=marketplace, sort=sort, desc=desc,
+                             page=page, per_page=per_page)
+        cache: FeedCache[bytes] | None = request.app.state.get(PRODUCT_PAGES)
+        scope, key = scope_key(me), (query, today_vn())  # "expiring" moves with the date
+        body = cache.get(scope, key) if cache is not None else None
+        if body is None:
+            begun = cache.begin() if cache is not None else 0
+            result = await search_products(me, query, covers=False)  # no thumbnails in ProductOut
+            body = msgspec.json.encode(ProductPage(
+                items=[product_out(r) for r in result.items],
+                total=result.total,
+                page=result.page,
+                per_page=result.per_page,
+            ))
+            if cache is not None:
+                cache.put(scope, key, body, begun)
+        return Response(content=body, media_type=MediaType.JSON)
 
     @post("", status_code=201)
     async def create(

@@ -120,7 +120,7 @@ def sku_error() -> FieldError:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProductQuery:
     q: str = ""
     group: int | None = None

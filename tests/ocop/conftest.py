@@ -32,9 +32,11 @@ def app_client(tmp_path: Path) -> AppClient:
     async def open_app(**overrides: object) -> AsyncIterator[tuple[Litestar, httpx.AsyncClient]]:
         # The API rate limit is off by default here: PostgreSQL tests share one database URL (so one
         # rate-limit namespace) and user ids repeat across tests. tests/ocop/web/test_ratelimit.py
-        # turns it on and tests it.
+        # turns it on and tests it. The change-feed caches are off too: tests that write through
+        # piccolo and call the API at once would race the database's notice (milliseconds, see
+        # ocop.change_feed); tests/ocop/test_change_feed.py turns them on and tests them.
         settings = Settings(var_dir=tmp_path / "var", secret_key="test-secret-key-0123456789abcdef",
-                            run_sandbox=False, api_rate_per_min=0)
+                            run_sandbox=False, api_rate_per_min=0, api_cache_mb=0)
         settings = settings.with_overrides(**overrides)
         app = create_app(settings)
         async with app.lifespan():

@@ -34,7 +34,7 @@ from ocop.accounts.auth import (
     provide_me,
     viewer,
 )
-from ocop.accounts.sessions import SESSION_STORE, session_config
+from ocop.accounts.sessions import SESSION_STORE, session_middleware
 from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
 from ocop.catalog.jobs import media_store
 from ocop.change_feed import CHANGE_FEED, ChangeFeed, own_writes_hook
@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lifespan=[lifespan],
         before_request=load_principal,
         middleware=[edge_middleware(settings.request_timeout_s, RequestMetrics(prefix="ocop", app_name="ocop")),
-                    session_config(secure=settings.secure_cookies).middleware,
+                    session_middleware(secure=settings.secure_cookies),
                     ApiRateLimitMiddleware(ApiRate(settings.api_rate_per_min, settings.api_rate_burst),
                                            namespace=deployment_namespace(settings.effective_database_url),
                                            redis_of=lambda scope: scope["app"].state.queue.redis)],

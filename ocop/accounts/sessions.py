@@ -15,7 +15,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
-from litestar.types import Empty, Message, ScopeSession
+from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession, Send
 from litestar.utils.dataclass import extract_dataclass_items
 
 SESSION_COOKIE = "ocop_session"
@@ -62,6 +62,38 @@ def session_config(*, secure: bool) -> RotatingSessionConfig:
         max_age=14 * 24 * 3600,
         store=SESSION_STORE,
     )
+
+
+def _token_api_call(scope: Scope) -> bool:
+    if not scope["path"].startswith("/api/"):
+        return False
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False
+
+
+def session_middleware(*, secure: bool) -> type:
+    """Litestar's session middleware (:func:`session_config`), passed by for API calls that carry
+    a personal API token: such a call is authenticated by its token alone
+    (``ocop.accounts.auth.current_user`` never reads the session then), so loading, tracking and
+    saving a session did nothing but cost ~6 % of the product list's CPU per request
+    (tests/bench/load_bench.py). Its ``scope["session"]`` is an empty dict that nothing saves."""
+    define = session_config(secure=secure).middleware
+
+    class SessionUnlessToken:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+            self.with_session = define(app)
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and _token_api_call(scope):
+                scope["session"] = {}
+                await self.app(scope, receive, send)
+                return
+            await self.with_session(scope, receive, send)
+
+    return SessionUnlessToken
 
 
 def rotate_session(connection: ASGIConnection[Any, Any, Any, Any], data: dict[str, Any]) -> None:

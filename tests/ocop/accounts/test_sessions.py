@@ -106,3 +106,22 @@ async def test_anonymous_page_redirects_to_login(db, app_client, redis_url) -> N
         assert page.status_code == 303 and page.headers["location"] == "/login?next=/account/password"
         api = await client.get("/api/v1/me")
         assert api.status_code == 401 and api.json()["error"]["code"] == "not_authenticated"
+
+
+@SQLITE_ONLY
+async def test_a_token_api_call_neither_reads_nor_touches_the_session(db, app_client, redis_url) -> None:
+    from ocop.accounts.tokens import create_token
+
+    pid = await make_producer("HTX Bánh tráng Tam Quan", "4100259564")
+    await make_user("tamquan", "producer", producer_id=pid)
+    script_user = await make_user("script", "producer", producer_id=pid)
+    _, token = await create_token(script_user, "script")
+    async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
+        await login(client, "tamquan")  # the browser's session cookie rides along below
+        both = await client.get("/api/v1/me", headers={"authorization": f"Bearer {token}"})
+        assert both.status_code == 200 and both.json()["username"] == "script"  # the token decides
+        assert not both.headers.get_list("set-cookie")  # no session was made or saved
+        assert (await client.get("/api/v1/me")).json()["username"] == "tamquan"  # still signed in
+        # pages keep their sessions whatever the headers say
+        page = await client.get("/products", headers={"authorization": f"Bearer {token}"})
+        assert page.status_code == 200

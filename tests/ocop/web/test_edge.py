@@ -3,6 +3,7 @@ access line per request and the Prometheus request metrics, on matched routes an
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -30,6 +31,13 @@ async def metric(client: httpx.AsyncClient, name: str, **labels: str) -> float:
     return 0.0
 
 
+async def written(capsys: pytest.CaptureFixture[str]) -> str:
+    """stderr so far, once the event loop has finished its iteration: access lines of one
+    iteration are written together at its end (``ocop.web.logs.write_access_line``)."""
+    await asyncio.sleep(0)
+    return capsys.readouterr().err
+
+
 def access_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if " request " in line and "path=" in line]
 
@@ -41,7 +49,7 @@ async def test_every_response_gets_a_request_id_security_headers_and_one_access_
     async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
         capsys.readouterr()
         answer = await client.get(f"{path}?code=SECRETCODE123&phone=0912345678")
-        err = capsys.readouterr().err
+        err = await written(capsys)
     assert answer.status_code == status
     request_id = answer.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
@@ -61,7 +69,7 @@ async def test_a_well_formed_incoming_request_id_is_kept_a_bad_one_replaced(
     async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
         kept = await client.get("/healthz", headers={"x-request-id": "lb-req.0001_abc"})
         replaced = await client.get("/healthz", headers={"x-request-id": "bad id with spaces"})
-        err = capsys.readouterr().err
+        err = await written(capsys)
     assert kept.headers["x-request-id"] == "lb-req.0001_abc"
     assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["x-request-id"])
     assert "request_id=lb-req.0001_abc" in err and "bad id with spaces" not in err
@@ -86,7 +94,7 @@ async def test_log_lines_inside_a_handler_carry_the_request_id(
     async with app_client(database_url=db.url, redis_url=redis_url) as (app, client):
         app.register(logs_something)
         answer = await client.get("/api/v1/test-edge-logs")
-        err = capsys.readouterr().err
+        err = await written(capsys)
     inside = [line for line in err.splitlines() if "inside_handler" in line]
     assert answer.status_code == 200 and len(inside) == 1
     assert f"request_id={answer.headers['x-request-id']}" in inside[0]
@@ -138,7 +146,7 @@ async def test_a_request_cut_off_by_the_deadline_is_counted_as_503(
         assert answer.headers["retry-after"] == "5" and answer.headers["x-content-type-options"] == "nosniff"
         assert answer.json()["error"]["request_id"] == answer.headers["x-request-id"]
         assert await metric(client, "ocop_requests_total", **labels) == before + 1
-        err = capsys.readouterr().err
+        err = await written(capsys)
     assert "request_timeout" in err
     assert len([line for line in access_lines(err) if "test-edge-stuck" in line]) == 1
 

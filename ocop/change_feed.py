@@ -101,7 +101,8 @@ class ChangeFeed:
         while True:
             conn = None
             try:
-                conn = await asyncpg.connect(dsn, timeout=5, server_settings={"application_name": APPLICATION_NAME})
+                conn = await asyncpg.connect(dsn, timeout=5,
+                                             server_settings={"application_name": APPLICATION_NAME})
                 closed = asyncio.Event()
                 conn.add_termination_listener(lambda _c: closed.set())
                 await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self.publish(payload))

@@ -482,7 +482,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=500, help="requests before each measured run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating hello-world / product list rounds")
-    parser.add_argument("--server-cpu", type=int, default=0, help="the CPU the servers run on; wrk gets the others")
+    parser.add_argument("--server-cpu", type=int, default=0,
+                        help="the CPU the servers run on; wrk gets the others")
     parser.add_argument("--log-level", default="info", help="OCOP_LOG_LEVEL of the served app")
     parser.add_argument("--serve", nargs=2, metavar=("APP", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()

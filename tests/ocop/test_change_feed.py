@@ -140,7 +140,8 @@ async def test_every_writer_is_announced_on_commit_and_only_then(db) -> None:
             User.id == user_id)) == set()  # signing in is not a change of who the user is
         assert await _notices(queue, ApiToken.update({ApiToken.last_used_at: ApiToken.created_at}).where(
             ApiToken.id == token_row["id"])) == set()
-        assert await _notices(queue, User.update({User.role: "staff"}).where(User.id == user_id)) == {"auth:*"}
+        promoted = User.update({User.role: "staff"}).where(User.id == user_id)
+        assert await _notices(queue, promoted) == {"auth:*"}
         assert await _notices(queue, ApiToken.update({ApiToken.revoked_at: ApiToken.created_at}).where(
             ApiToken.id == token_row["id"])) == {"auth:*"}
         assert await _notices(queue, Product.delete().where(Product.id == product.id)) == {f"catalog:{b}"}
@@ -210,7 +211,8 @@ async def test_cached_answers_follow_writes_of_other_processes(db, app_client, r
         finally:
             await _outside(db.url, "ALTER TABLE product ENABLE TRIGGER ocop_changes_product")
         # An announced write from elsewhere shows at once (within the notice's delivery).
-        await _outside(db.url, "UPDATE product SET name = 'Bánh tráng mới', name_folded = 'banh trang moi' "
+        await _outside(db.url, "UPDATE product SET name = 'Bánh tráng mới', "
+                       "name_folded = 'banh trang moi' "
                        "WHERE sku = 'BT1'")
         took = await _eventually(lambda: _has(names, "Bánh tráng mới"))
         assert took < 1.0
@@ -244,7 +246,8 @@ async def test_a_write_through_this_process_is_seen_by_its_next_read(db, app_cli
         # With the database silent, only the process's own bookkeeping can make the new product show.
         await _outside(db.url, "ALTER TABLE product DISABLE TRIGGER ocop_changes_product")
         try:
-            created = await client.post("/api/v1/products", headers=auth, json={"name": "Mật ong hoa cà phê", "draft": True})
+            created = await client.post("/api/v1/products", headers=auth,
+                                        json={"name": "Mật ong hoa cà phê", "draft": True})
             assert created.status_code == 201, created.text
             assert (await client.get("/api/v1/products", headers=auth)).json()["total"] == 4
         finally:

@@ -1,4 +1,5 @@
-"""One worker process for the cross-process rate-limit test: waits for a common start, then acquires."""
+"""One worker process for the cross-process rate-limit test: gets ready (imports, Redis connection),
+says so on stdout, reads the common start time from stdin, waits for it, then acquires."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import redis.asyncio as aioredis
 from connectors.http import RateLimit, RedisRateLimiter
 
 
-async def main(url: str, prefix: str, start_at: float, count: int) -> None:
+async def main(url: str, prefix: str, count: int) -> None:
     client = aioredis.from_url(url)
     limiter = RedisRateLimiter(client, prefix=prefix, max_wait=30)
+    await client.ping()
+    print("ready", flush=True)
+    start_at = float(await asyncio.to_thread(sys.stdin.readline))
     await asyncio.sleep(max(0.0, start_at - time.time()))
     stamps = []
     for _ in range(count):
@@ -24,4 +28,4 @@ async def main(url: str, prefix: str, start_at: float, count: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))

@@ -126,13 +126,21 @@ def test_limiter_is_shared_across_two_processes(redis_server_url: str) -> None:
     """Two processes, 10 acquisitions each, one shop bucket of 20/s with bursts of 2.
     Shared pacing needs ≥ 0.9 s for the 20; two private limiters would finish in ~0.45 s."""
     prefix = f"t:{uuid.uuid4().hex}:"
-    start_at = time.time() + 2.0
     procs = [
         subprocess.Popen([sys.executable, str(Path(__file__).with_name("ratelimit_worker.py")), redis_server_url,
-                          prefix, str(start_at), "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, text=True)
+                          prefix, "10"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, text=True)
         for _ in range(2)
     ]
+    # a common start once both are ready: a fixed delay from here was overrun by a slow import on a
+    # busy machine, and then the two never ran at the same time
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr and p.stderr.read()
+    start_at = f"{time.time() + 0.3}\n"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write(start_at)
+        p.stdin.flush()
     outs = []
     for p in procs:
         out, err = p.communicate(timeout=30)

@@ -21,11 +21,13 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.prometheus import PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from ocop import db
 from ocop.accounts.auth import (
     PRINCIPALS,
+    SAFE_METHODS,
     LoginRequired,
     load_principal,
     login_required_handler,
@@ -37,7 +39,7 @@ from ocop.accounts.auth import (
 from ocop.accounts.sessions import SESSION_STORE, session_middleware
 from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
 from ocop.catalog.jobs import media_store
-from ocop.change_feed import CHANGE_FEED, ChangeFeed, own_writes_hook
+from ocop.change_feed import CHANGE_FEED, ChangeFeed
 from ocop.web.i18n import template_callables
 from ocop.web.routes import feature_routes
 from ocop.jobs.embedded import EmbeddedRedis, start_embedded_redis
@@ -62,6 +64,15 @@ class MetricsController(PrometheusController):
     OpenAPI schema (which would otherwise claim it answers application/json)."""
 
     include_in_schema = False
+
+
+async def own_writes_hook(message: Message, scope: Scope) -> None:
+    """App ``before_send`` hook: a request that may have written (any method but GET/HEAD/OPTIONS)
+    empties this process's caches before its answer goes out, after its transaction committed, so
+    the client's next read here cannot be an entry older than its write (the database's notice
+    follows a few milliseconds later for the other processes; ``ocop.change_feed``)."""
+    if message["type"] == "http.response.start" and scope.get("method") not in SAFE_METHODS:
+        scope["app"].state[CHANGE_FEED].publish("*")
 
 
 def _register_template_callables(engine: JinjaTemplateEngine) -> None:

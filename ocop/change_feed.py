@@ -21,7 +21,7 @@ When caching is safe:
   a heartbeat finds a connection that died silently;
 - an entry computed while any notice arrived is not stored (:meth:`FeedCache.begin` /
   :meth:`FeedCache.put`): it may hold data older than the notice;
-- a process's own writes empty its caches before their response goes out (``after_request`` in
+- a process's own writes empty its caches before their response goes out (``own_writes_hook`` in
   ``ocop.app``): a client that writes and then reads through the same process sees its write.
   Another process learns of it when the notice arrives: milliseconds after the commit on a
   healthy database, the same order as a read replica's lag.
@@ -38,14 +38,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from litestar.types import Message, Scope
-
 from ocop.web.logs import log
 
 CHANNEL = "ocop_changes"
 CHANGE_FEED = "change_feed"
 """``app.state`` key of the process's :class:`ChangeFeed` (set up by ``ocop.app``)."""
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 APPLICATION_NAME = "ocop-change-feed"  # how the listening connection shows in pg_stat_activity
 HEARTBEAT_S = 10.0
 RECONNECT_S = (0.5, 1.0, 2.0, 5.0)
@@ -194,13 +191,3 @@ class FeedCache(Generic[V]):
         for group in [g for g in self._groups if self._affected(g, payload)]:
             self._drop(group)
 
-
-async def own_writes_hook(message: Message, scope: Scope) -> None:
-    """App ``before_send`` hook: a request that may have written (any method but GET/HEAD/OPTIONS)
-    empties this process's caches before its answer goes out, after its transaction committed, so
-    the client's next read here cannot be an entry older than its write (the database's notice
-    follows a few milliseconds later for the other processes)."""
-    if message["type"] == "http.response.start" and scope.get("method") not in SAFE_METHODS:
-        feed = scope["app"].state.get(CHANGE_FEED)
-        if feed is not None:
-            feed.publish("*")

@@ -26,7 +26,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from ocop import db
 from ocop.accounts.tables import ApiToken, User
-from ocop.accounts.tokens import PREFIX, hash_token
+from ocop.accounts.tokens import PREFIX, bearer_token, hash_token
 from ocop.change_feed import ChangeFeed, FeedCache
 from ocop.web.i18n import negotiate
 
@@ -144,22 +144,21 @@ def principal_cache(feed: ChangeFeed, max_entries: int = 10_000) -> FeedCache[_B
     return FeedCache(feed, lambda _group, payload: payload.startswith("auth:"), max_weight=max_entries)
 
 
-async def _bearer(clear: str, cache: FeedCache[_Bearer] | None) -> _Bearer | None:
+async def _bearer(clear: str, cache: FeedCache[_Bearer]) -> _Bearer | None:
     """The principal of this live personal API token of an active user, or None (see
     ``ocop.accounts.tokens``)."""
     if not clear.startswith(PREFIX):
         return None
     digest = hash_token(clear)
-    found = cache.get("tokens", digest) if cache is not None else None
+    found = cache.get("tokens", digest)
     if found is None:
-        begun = cache.begin() if cache is not None else 0
+        begun = cache.begin()
         rows = await db.fetch_dicts(User, _TOKEN_USER_SQL, digest, True)
         if not rows:
             return None
         row: dict[str, Any] = rows[0]
         found = _Bearer(principal_of(row, via_token=True), int(row["token_id"]), row["token_last_used_at"])
-        if cache is not None:
-            cache.put("tokens", digest, found, begun)
+        cache.put("tokens", digest, found, begun)
     now = datetime.now(UTC)
     if _stale(found.last_used_at, now):
         found.last_used_at = now
@@ -179,9 +178,9 @@ async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     if _STATE_KEY in state:
         return state[_STATE_KEY]  # type: ignore[no-any-return]
     principal: Principal | None = None
-    auth = connection.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        bearer = await _bearer(auth[7:].strip(), connection.app.state.get(PRINCIPALS))
+    token = bearer_token(connection.scope)
+    if token is not None:
+        bearer = await _bearer(token, connection.app.state[PRINCIPALS])
         if bearer is None:
             raise NotAuthorizedException("Invalid or revoked API token.")
         principal = bearer.principal

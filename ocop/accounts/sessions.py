@@ -18,6 +18,8 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, ScopeSession, Send
 from litestar.utils.dataclass import extract_dataclass_items
 
+from ocop.accounts.tokens import bearer_token
+
 SESSION_COOKIE = "ocop_session"
 _ROTATE = "_rotate"
 SESSION_STORE = "sessions"
@@ -64,15 +66,6 @@ def session_config(*, secure: bool) -> RotatingSessionConfig:
     )
 
 
-def _token_api_call(scope: Scope) -> bool:
-    if not scope["path"].startswith("/api/"):
-        return False
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            return value[:7].lower() == b"bearer "
-    return False
-
-
 def session_middleware(*, secure: bool) -> type:
     """Litestar's session middleware (:func:`session_config`), passed by for API calls that carry
     a personal API token: such a call is authenticated by its token alone
@@ -87,7 +80,8 @@ def session_middleware(*, secure: bool) -> type:
             self.with_session = define(app)
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http" and _token_api_call(scope):
+            if (scope["type"] == "http" and scope["path"].startswith("/api/")
+                    and bearer_token(scope) is not None):
                 scope["session"] = {}
                 await self.app(scope, receive, send)
                 return

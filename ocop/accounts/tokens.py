@@ -11,6 +11,8 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from litestar.types import Scope
+
 from ocop.accounts.tables import ApiToken
 
 PREFIX = "ocop_"
@@ -18,6 +20,17 @@ PREFIX = "ocop_"
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The personal API token a request carries (``Authorization: Bearer …``), or None. The first
+    Authorization header decides, as everywhere that asks: authentication
+    (``ocop.accounts.auth``), the session bypass (``ocop.accounts.sessions``) and the API rate
+    limit's identity (``ocop.web.ratelimit``) must agree on who is calling."""
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            return value[7:].strip().decode("latin-1") if value[:7].lower() == b"bearer " else None
+    return None
 
 
 async def create_token(user_id: int, name: str) -> tuple[dict[str, Any], str]:

@@ -309,20 +309,21 @@ class ProductController(Controller):
         query = ProductQuery(q=q, group=group, stars=stars, status=status, expiring=expiring,
                              producer_id=producer_id, marketplace=marketplace, sort=sort, desc=desc,
                              page=page, per_page=per_page)
-        cache: FeedCache[bytes] | None = request.app.state.get(PRODUCT_PAGES)
-        scope, key = scope_key(me), (query, today_vn())  # "expiring" moves with the date
-        body = cache.get(scope, key) if cache is not None else None
+        cache: FeedCache[bytes] = request.app.state[PRODUCT_PAGES]
+        today = today_vn()  # in the key: "expiring" moves with the date
+        scope, key = scope_key(me), (query, today)
+        body = cache.get(scope, key)
         if body is None:
-            begun = cache.begin() if cache is not None else 0
-            result = await search_products(me, query, covers=False)  # no thumbnails in ProductOut
+            begun = cache.begin()
+            # no thumbnails in ProductOut
+            result = await search_products(me, query, today=today, covers=False)
             body = msgspec.json.encode(ProductPage(
                 items=[product_out(r) for r in result.items],
                 total=result.total,
                 page=result.page,
                 per_page=result.per_page,
             ))
-            if cache is not None:
-                cache.put(scope, key, body, begun)
+            cache.put(scope, key, body, begun)
         return Response(content=body, media_type=MediaType.JSON)
 
     @post("", status_code=201)

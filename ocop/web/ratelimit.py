@@ -37,6 +37,7 @@ from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 
+from ocop.accounts.tokens import bearer_token, hash_token
 from ocop.web.errors import ApiError
 from ocop.web.logs import log
 
@@ -133,8 +134,8 @@ class ApiRateLimiter:
     ``Retry.call_with_retry``, command packing and the script wrapper. A py-spy profile of the load
     bench put that at ~7.5 % of server CPU per API request; ``tests/bench/ratelimit_bench.py``
     measured ~80–110 µs of client CPU per call that way against ~18–30 µs here (uvloop or asyncio),
-    most of what is left being the socket send itself. So the limiter keeps a few connections checked out of that
-    same pool (the client stays their owner: its ``aclose()`` closes them too) and sends one
+    most of what is left being the socket send itself. So the limiter keeps a few connections
+    checked out of that same pool (the client stays their owner: its ``aclose()`` closes them too) and sends one
     pre-encoded ``EVALSHA`` on them: the command's constant parts (sha, number of keys, interval,
     burst) are packed once, only the key changes per request.
 
@@ -208,10 +209,9 @@ class ApiRateLimiter:
 
 def identity_of(scope: Scope) -> str:
     """Whom a request counts against: ``token:…``, ``user:…`` or ``ip:…`` (see module docstring)."""
-    for name, value in scope.get("headers") or ():
-        if name == b"authorization" and value[:7].lower() == b"bearer ":
-            token = value[7:].strip()
-            return "token:" + hashlib.sha256(token).hexdigest()[:32]
+    token = bearer_token(scope)
+    if token is not None:
+        return "token:" + hash_token(token)[:32]
     session = scope.get("session")
     if isinstance(session, dict) and session.get("uid") is not None:
         return f"user:{session['uid']}"

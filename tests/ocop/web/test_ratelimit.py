@@ -168,6 +168,10 @@ def test_identity_prefers_the_token_then_the_session_user_then_the_address() -> 
     assert token_id.startswith("token:") and "ocop_secret" not in token_id
     assert identity_of({**scope, "headers": []}) == "user:7"  # type: ignore[arg-type]
     assert identity_of({"headers": [], "session": {}, "client": ("192.0.2.1", 1)}) == "ip:192.0.2.1"  # type: ignore[arg-type]
+    # the first Authorization header decides, as it does for authentication: a Bearer behind a
+    # Basic one authenticates nobody, so it is not counted as that token either
+    second = {**scope, "headers": [(b"authorization", b"Basic eDp5"), (b"authorization", b"Bearer ocop_secret")]}
+    assert identity_of(second) == "user:7"  # type: ignore[arg-type]
 
 
 async def test_without_redis_the_api_stays_up() -> None:

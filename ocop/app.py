@@ -6,8 +6,9 @@ in the lifespan, never at import time: Litestar 2's test client runs the app on 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from litestar import Litestar, Response
@@ -21,7 +22,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins.prometheus import PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import Message, Scope
+from litestar.types import Message, Receive, Scope, Send
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from ocop import db
@@ -52,7 +53,7 @@ from ocop.web.api_support import ApiDocs
 from ocop.web.edge import RequestMetrics, edge_middleware, edge_send_hook
 from ocop.web.errors import ErrorResponse, error_handler
 from ocop.web.health import healthz, readyz
-from ocop.web.home import home
+from ocop.web.home import favicon, forgot_password, home
 from ocop.web.logs import configure_logging, log
 from ocop.web.ratelimit import ApiRate, ApiRateLimitMiddleware, deployment_namespace
 
@@ -75,6 +76,26 @@ async def own_writes_hook(message: Message, scope: Scope) -> None:
         scope["app"].state[CHANGE_FEED].publish("*")
 
 
+class OcopApp(Litestar):
+    """Litestar, answering ``HEAD`` like ``GET`` without the body (RFC 9110 §9.3.2): link checkers,
+    uptime probes and chat apps' link previews send HEAD, and a page answering 405 to them looks dead.
+    Done before routing, because a route registered for GET alone refuses HEAD there."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await super().__call__({**scope, "method": "GET"}, receive, send_head)  # type: ignore[arg-type]
+
+
 def _register_template_callables(engine: JinjaTemplateEngine) -> None:
     for key, func in template_callables().items():
         engine.register_template_callable(key, func)
@@ -82,9 +103,11 @@ def _register_template_callables(engine: JinjaTemplateEngine) -> None:
     engine.engine.autoescape = True
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None,
+               on_ready: Callable[[Litestar], Awaitable[None]] | None = None) -> Litestar:
     """Build the app. ``run_worker`` defaults to True in embedded mode (no OCOP_REDIS_URL): the
-    arq worker then runs inside this process; with a Redis URL, ``ocop worker`` processes do."""
+    arq worker then runs inside this process; with a Redis URL, ``ocop worker`` processes do.
+    ``on_ready`` runs in the background once everything is up (the demo seeds its sandbox shops)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
     in_process_worker = settings.embedded_redis if run_worker is None else run_worker
@@ -118,9 +141,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                          media=media_store(settings), market=market)
         log.info("started", embedded_redis=embedded is not None, worker=worker is not None,
                  database="sqlite" if settings.is_sqlite else "postgresql")
+        ready_task = asyncio.create_task(on_ready(app)) if on_ready else None
         try:
             yield
         finally:
+            if ready_task:
+                ready_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ready_task
             if worker:
                 await worker.stop()
             await feed.stop()
@@ -135,10 +163,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     from ocop.reports.routes import ROUTES as report_routes
 
-    return Litestar(
+    return OcopApp(
         route_handlers=[
             *report_routes,
             home,
+            favicon,
+            forgot_password,
             healthz,
             readyz,
             MetricsController,

@@ -35,6 +35,7 @@ from litestar import MediaType, Request, Response, Router, route
 from litestar.response import Redirect
 
 from connectors.lazada import signing
+from connectors.sandbox.consent import CONSENT_HEAD
 from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
 from connectors.sandbox.state import (
     CANCELLED, COMPLETED, DELIVERED, READY, RETURNED, SHIPPED, UNPAID, AuthResult, Item, SandboxState,
@@ -563,7 +564,8 @@ def router(state: SandboxState) -> Router:
             for s in state.config.shops_of(NAME)
         )
         page = (
-            "<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>Lazada – Ủy quyền</title></head><body>"
+            f"<!doctype html><html lang='vi'><head><meta charset='utf-8'>{CONSENT_HEAD}"
+            "<title>Lazada – Ủy quyền</title></head><body>"
             f"<h1>Ủy quyền cho ứng dụng {e(client_id)}</h1><p>Chọn shop để cấp quyền quản lý sản phẩm và đơn hàng.</p>"
             f"<form method='post' action='{e(str(request.base_url).rstrip('/'))}/lazada/oauth/consent'>"
             f"<input type='hidden' name='client_id' value='{e(client_id)}'>"

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlencode
 from litestar import MediaType, Request, Response, Router, route
 from litestar.response import Redirect
 
+from connectors.sandbox.consent import CONSENT_HEAD
 from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
 from connectors.sandbox.state import (
     CANCELLED, COMPLETED, DELIVERED, READY, RETURNED, SHIPPED, UNPAID, AuthResult, Item, SandboxState,
@@ -165,7 +166,8 @@ async def consent_page(call: Call) -> Response[bytes]:
         for s in shops
     )
     page = (
-        "<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>Shopee – Ủy quyền</title></head><body>"
+        f"<!doctype html><html lang='vi'><head><meta charset='utf-8'>{CONSENT_HEAD}<title>Shopee – Ủy quyền</title>"
+        "</head><body>"
         f"<h1>Ủy quyền cho ứng dụng {e(call.partner_id)}</h1>"
         "<p>Ứng dụng này sẽ được quản lý sản phẩm và đơn hàng của shop bạn chọn.</p>"
         f"<form method='post' action='{e(call.base_url())}/_consent'>"

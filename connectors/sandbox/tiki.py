@@ -36,6 +36,7 @@ from litestar import MediaType, Request, Response, Router, route
 from litestar.params import FromPath
 from litestar.enums import HttpMethod
 
+from connectors.sandbox.consent import CONSENT_HEAD
 from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
 from connectors.sandbox.state import AuthResult, Item, Order, SandboxState
 from connectors.tiki import mapper
@@ -595,7 +596,7 @@ def router(state: SandboxState) -> Router:
                 for s in state.config.shops_of(NAME)
             )
             page = (
-                f"<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>Tiki – Ủy quyền</title>"
+                f"<!doctype html><html lang='vi'><head><meta charset='utf-8'>{CONSENT_HEAD}<title>Tiki – Ủy quyền</title>"
                 f"</head><body><h1>Ứng dụng {e(q['client_id'])} xin quyền: {e(q.get('scope', ''))}</h1>{rows}"
                 "</body></html>"
             )

@@ -49,6 +49,7 @@ from litestar import MediaType, Request, Response, Router, route
 from litestar.params import FromPath
 from litestar.enums import HttpMethod
 
+from connectors.sandbox.consent import CONSENT_HEAD
 from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
 from connectors.sandbox.state import AuthResult, Item, Order, SandboxState
 from connectors.tiktok.signing import TIMESTAMP_TOLERANCE_S, is_multipart, verify_request
@@ -709,7 +710,7 @@ def _consent_page(state: SandboxState, q: dict[str, str]) -> str:
         for s in shops
     )
     return (
-        "<!doctype html><html lang='vi'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='vi'><head><meta charset='utf-8'>{CONSENT_HEAD}"
         "<title>TikTok Shop – Ủy quyền</title></head>"
         f"<body><h1>Ủy quyền ứng dụng {e(q.get('app_key', ''))}</h1>"
         "<p>Chọn cửa hàng cho phép ứng dụng quản lý sản phẩm và đơn hàng.</p>" + rows + "</body></html>"

@@ -61,6 +61,8 @@ async def product_list(request: Request[Any, Any, Any], me: Me) -> Template:
         sort=params.get("sort", "name"),
         desc=params.get("desc") == "1",
         page=_int(params.get("page")) or 1,
+        # Staff acting for a producer work on that producer's catalogue, not their whole area's.
+        producer_id=me.acting_for_producer_id,
     )
     page = await search_products(me, query)
     template = "catalog/_results.html" if request.headers.get("hx-request") else "catalog/list.html"
@@ -195,8 +197,12 @@ async def product_update(
     return await _submit(request, me, product_id)
 
 
-async def _photos_context(product_id: int) -> dict[str, Any]:
-    return {"images": await images_of(product_id)}
+async def _photos_context(product: dict[str, Any]) -> dict[str, Any]:
+    """The photo list, and the readiness it changes: HTMX swaps the readiness list too (out of band),
+    so after an upload, once the renditions exist, "needs a photo" goes away without a reload."""
+    images = await images_of(product["id"])
+    cert = await latest_certificate(product["id"])
+    return {"images": images, "readiness": readiness(product, cert, images, today_vn()), "oob": True}
 
 
 @get("/products/{product_id:int}", **PAGE)
@@ -217,7 +223,7 @@ async def product_detail(me: Me, product_id: FromPath[int]) -> Template:
 @get("/products/{product_id:int}/photos", **PAGE)
 async def photos_fragment(me: Me, product_id: FromPath[int]) -> Template:
     product = await get_product(me, product_id)
-    return render("catalog/_photos.html", product=product, refused=[], **await _photos_context(product_id))
+    return render("catalog/_photos.html", product=product, refused=[], **await _photos_context(product))
 
 
 @post("/products/{product_id:int}/photos", request_max_body_size=UPLOAD_BODY_LIMIT, **PAGE)
@@ -261,7 +267,7 @@ async def photos_upload(
                 status_code=400,
                 product=product,
                 refused=refused,
-                **await _photos_context(product_id),
+                **await _photos_context(product),
             )
         return see_other(f"/products/{product_id}")
     return render(
@@ -269,7 +275,7 @@ async def photos_upload(
         status_code=200 if not refused else 422,
         product=product,
         refused=refused,
-        **await _photos_context(product_id),
+        **await _photos_context(product),
     )
 
 
@@ -300,7 +306,7 @@ async def _photo_action(
     )
     if request.headers.get("hx-request"):
         return render(
-            "catalog/_photos.html", product=product, refused=[], **await _photos_context(product_id)
+            "catalog/_photos.html", product=product, refused=[], **await _photos_context(product)
         )
     return see_other(f"/products/{product_id}")
 

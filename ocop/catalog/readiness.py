@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from media.profiles import MARKETPLACE_PROFILES
 
 MARKETPLACES = ("shopee", "lazada", "tiktok", "tiki")
 LABELS = {"shopee": "Shopee", "lazada": "Lazada", "tiktok": "TikTok Shop", "tiki": "Tiki"}
@@ -70,7 +69,6 @@ def readiness(
     product: dict[str, Any], certificate: dict[str, Any] | None, images: list[dict[str, Any]], today: date
 ) -> list[Readiness]:
     """One entry per marketplace; ``images`` are Image rows with their ``renditions`` dict."""
-    profiles = {p.name: p for p in MARKETPLACE_PROFILES}
     result = []
     for market in MARKETPLACES:
         needed = _REQUIRED[market]
@@ -86,9 +84,11 @@ def readiness(
             vi_parts.append("thiếu " + ", ".join(_FIELDS[f][0] for f in fields))
             en_parts.append("missing " + ", ".join(_FIELDS[f][1] for f in fields))
         if not photo_ok:
-            side = profiles[market].min_side
-            vi_parts.append(f"cần ít nhất 1 ảnh vuông ≥ {side} px")
-            en_parts.append(f"needs at least 1 square photo ≥ {side} px")
+            # Any phone photo will do: renditions are padded square and fitted to the marketplace,
+            # so the producer must not think they have to crop or resize it themselves.
+            vi_parts.append("cần ít nhất 1 ảnh sản phẩm (ảnh chụp điện thoại là được, hệ thống tự chỉnh cho sàn)")
+            en_parts.append("needs at least 1 product photo (a phone photo is fine, it is fitted to the "
+                            "marketplace for you)")
         label = LABELS[market]
         total = len(needed) + 1
         result.append(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import uvicorn
 
@@ -11,7 +13,7 @@ from ocop.cli.http_limits import uvicorn_options
 from ocop.settings import Settings
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, *, on_ready: Callable[[Any], Awaitable[None]] | None = None) -> int:
     from ocop.app import create_app
     from ocop.web.logs import configure_logging
 
@@ -22,7 +24,7 @@ def serve(settings: Settings) -> int:
         from ocop import db
 
         asyncio.run(db.migrate(db.engine_from_url(settings.effective_database_url)))
-    app = create_app(settings)
+    app = create_app(settings, on_ready=on_ready)
     # After create_app: Litestar installs its own root handler when the app is built; this process
     # owns logging, so every line (uvicorn's too: log_config=None) goes through our scrubbed
     # handler once. uvicorn's access line is off: it prints query strings (OAuth ``?code=``,

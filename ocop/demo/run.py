@@ -37,8 +37,11 @@ def run_demo(settings: Settings, *, host: str, port: int, fresh: bool,
     asyncio.run(prepare_demo_database(settings, fresh=fresh))
     if serve is None:
         from ocop.cli.serve import serve as serve_default
+        from ocop.demo.market import seed_marketplace
 
-        serve = serve_default
+        def serve(s: Settings) -> int:
+            # Sandbox shops, listings and orders need the in-process sandbox and worker: seeded once up.
+            return serve_default(s, on_ready=seed_marketplace if s.sandbox and not s.sandbox_url else None)
     print("\n=== OCOP demo ===")
     print(f"Trang web / site:            http://{host}:{port}/")
     if settings.sandbox:

@@ -23,7 +23,9 @@ except ZoneInfoNotFoundError:  # slim containers without tzdata: the offset has 
 _EXCEL_EPOCH = date(1899, 12, 30)
 #: Serials from 1 Jan 1990 to 31 Dec 2100: a bare number outside this is a typo, not a date.
 _SERIAL_MIN, _SERIAL_MAX = 32874, 73415
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DMY = re.compile(r"^(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+#: ``15082025``: typed on a phone's number pad, which has no "/" on many keyboards.
+_DDMMYYYY = re.compile(r"^(\d{2})(\d{2})((?:19|20)\d{2})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
@@ -43,7 +45,8 @@ def from_excel_serial(serial: float) -> date:
 
 
 def parse_date(value: str | int | float | date) -> date:
-    """Parse ``25/11/2026``, ``2026-11-25``, an Excel serial or a date/datetime cell value."""
+    """Parse ``25/11/2026`` (also ``25-11-2026``, ``25.11.2026``, ``25 11 2026``, ``25112026``),
+    ``2026-11-25``, an Excel serial or a date/datetime cell value."""
     if isinstance(value, datetime):
         return value.astimezone(VN_TZ).date() if value.tzinfo else value.date()
     if isinstance(value, date):
@@ -54,7 +57,7 @@ def parse_date(value: str | int | float | date) -> date:
         return from_excel_serial(value)
     raw = value.strip()
     try:
-        if match := _DMY.match(raw):
+        if match := _DMY.match(raw) or _DDMMYYYY.match(raw):
             day, month, year = (int(g) for g in match.groups())
             return date(year, month, day)
         if match := _ISO.match(raw):

@@ -18,11 +18,13 @@ from piccolo.query.functions.aggregate import Count
 from ocop.accounts.access import get_producer, get_product, producer_scope
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
+from ocop.accounts.tables import User
 from ocop.catalog.tables import Product
 from ocop.marketplace.apps import MARKETPLACE_NAMES
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.listings import STATE_LABELS_VI
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
+from ocop.marketplace.reasons import cause_words, explain, halves, user_ids_of
 from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
 from ocop.producers.tables import Producer
@@ -46,6 +48,30 @@ async def producer_for(me: Principal, requested: int | None) -> int:
     return producer_id
 
 
+# The sync page's words for run kinds and their counters, as (vi, en).
+SYNC_KINDS = {"status": ("Trạng thái tin đăng", "Listing status"), "orders": ("Đơn hàng", "Orders"),
+              "tokens": ("Làm mới quyền truy cập", "Access refresh")}
+SYNC_COUNTS = {"checked": ("đã kiểm tra", "checked"), "changed": ("thay đổi", "changed"),
+               "errors": ("lỗi", "errors"), "orders": ("đơn lưu", "orders stored"),
+               "listed": ("đơn đọc được", "orders read"), "days": ("ngày", "days"),
+               "refreshed": ("đã làm mới", "refreshed"), "failed": ("không làm mới được", "failed"),
+               "needs_reauth": ("cần kết nối lại", "need reconnecting")}
+
+
+# Why a shop could not be connected (the callback's ``?err=`` code), as (vi, en).
+CONNECT_ERRORS = {
+    "shop_taken": ("Gian hàng này đã được kết nối với một chủ thể khác. Nếu đây là gian hàng của bạn, "
+                   "hãy báo cán bộ xã để gỡ liên kết cũ.",
+                   "This shop is already connected to another producer. If it is yours, ask your commune "
+                   "officer to remove the old link."),
+    "bad_state": ("Liên kết ủy quyền không hợp lệ hoặc đã hết hạn. Vui lòng bấm kết nối lại từ đầu.",
+                  "The authorization link is invalid or expired. Please start connecting again."),
+    "exchange_failed": ("Sàn từ chối ủy quyền. Vui lòng thử lại; nếu vẫn lỗi, báo cán bộ xã.",
+                        "The marketplace refused the authorization. Try again; if it keeps failing, tell "
+                        "your commune officer."),
+}
+
+
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
@@ -64,8 +90,10 @@ async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
     producer_id = await producer_for(me, _int(request.query_params.get("producer")))
     producer = await Producer.select().where(Producer.id == producer_id).first()
     rows = await Shop.select().where(Shop.producer == producer_id).order_by(Shop.marketplace)
+    error = request.query_params.get("err", "")
     return render("marketplace/shops.html", producer=producer, shops=rows, names=MARKETPLACE_NAMES,
-                  message=request.query_params.get("msg", ""), error=request.query_params.get("err", ""))
+                  message=request.query_params.get("msg", ""),
+                  error=CONNECT_ERRORS.get(error, CONNECT_ERRORS["exchange_failed"]) if error else None)
 
 
 @get("/shops/connect/{marketplace:str}", **PAGE)
@@ -101,16 +129,62 @@ async def callback(request: Request[Any, Any, Any], me: Me, marketplace: FromPat
     return see_other(f"/shops?producer={producer_id}&msg=connected")
 
 
-@get("/products/{product_id:int}/marketplaces", **PAGE)
-async def product_listings(me: Me, product_id: FromPath[int]) -> Template:
-    product = await get_product(me, product_id)
+# Messages a publish request leaves for the next page (``?err=`` / ``?msg=``), as (vi, en).
+PUBLISH_MESSAGES = {
+    "no_shop": ("Chưa chọn gian hàng nào: đánh dấu ít nhất một gian hàng rồi bấm Đăng bán.",
+                "No shop was ticked: tick at least one shop, then press Publish."),
+    "shop_disconnected": ("Gian hàng cần kết nối lại trước khi đăng bán.", "Reconnect the shop before publishing."),
+    "wrong_shop": ("Gian hàng thuộc về chủ thể khác.", "The shop belongs to another producer."),
+    "not_found": ("Không tìm thấy sản phẩm hoặc gian hàng.", "Product or shop not found."),
+    "busy": ("Tin đăng vừa thay đổi, vui lòng thử lại.", "The listing changed meanwhile; try again."),
+    "requested": ("Đã gửi yêu cầu đăng bán. Trạng thái bên dưới tự cập nhật.",
+                  "Publishing was requested. The status below updates by itself."),
+    "unchanged": ("Sàn đã có đúng nội dung này, không cần gửi lại.",
+                  "The marketplace already has exactly this; nothing to send."),
+    "unlisted": ("Đã gửi yêu cầu gỡ khỏi sàn.", "Unlisting was requested."),
+}
+WAITING = ("pending", "publishing", "in_review")
+
+
+async def _listing_context(product: dict[str, Any]) -> dict[str, Any]:
+    product_id = product["id"]
     shops = await Shop.select().where(Shop.producer == product["producer"]).order_by(Shop.marketplace)
     rows = await Listing.select().where(Listing.product == product_id)
+    for row in rows:
+        row["explained"] = explain(row["last_error"]) if row["state"] in ("failed", "rejected") else None
     by_shop = {r["shop"]: r for r in rows}
     events = await (ListingEvent.select().where(ListingEvent.listing.is_in([r["id"] for r in rows] or [0]))
                     .order_by(ListingEvent.id, ascending=False).limit(30))
-    return render("marketplace/product.html", product=product, shops=shops, listings=by_shop, events=events,
-                  names=MARKETPLACE_NAMES, labels_vi=STATE_LABELS_VI, labels_en=STATE_LABELS_EN)
+    ids = user_ids_of([e["cause"] for e in events])
+    users = {u["id"]: u["display_name"] or u["username"]
+             for u in await User.select(User.id, User.username, User.display_name).where(User.id.is_in(ids or [0]))}
+    market_of = {r["id"]: MARKETPLACE_NAMES.get(s["marketplace"], s["marketplace"])
+                 for r in rows for s in shops if s["id"] == r["shop"]}
+    for e in events:
+        e["by_vi"], e["by_en"] = cause_words(e["cause"], users)
+        e["marketplace"] = market_of.get(e["listing"], "")
+        e["explained"] = explain(e["reason"]) if e["to_state"] in ("failed", "rejected") else None
+        e["reason_vi"], e["reason_en"] = halves(e["reason"])
+    return {"product": product, "shops": shops, "listings": by_shop, "events": events,
+            "waiting": any(r["state"] in WAITING for r in rows), "names": MARKETPLACE_NAMES,
+            "labels_vi": STATE_LABELS_VI, "labels_en": STATE_LABELS_EN}
+
+
+@get("/products/{product_id:int}/marketplaces", **PAGE)
+async def product_listings(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Template:
+    product = await get_product(me, product_id)
+    context = await _listing_context(product)
+    params = request.query_params
+    message = PUBLISH_MESSAGES.get(params.get("err", "")) or PUBLISH_MESSAGES.get(params.get("msg", ""))
+    return render("marketplace/product.html", message=message, is_error=bool(params.get("err")), **context)
+
+
+@get("/products/{product_id:int}/marketplaces/status", **PAGE)
+async def product_listings_status(me: Me, product_id: FromPath[int]) -> Template:
+    """The listings' state alone, polled by the page (HTMX) while a marketplace still has work to do,
+    so the producer sees the result arrive without reloading."""
+    product = await get_product(me, product_id)
+    return render("marketplace/_status.html", **await _listing_context(product))
 
 
 @post("/products/{product_id:int}/publish", **PAGE)
@@ -118,8 +192,11 @@ async def publish(request: Request[Any, Any, Any], me: Me, product_id: FromPath[
     product = await get_product(me, product_id)
     form = await request.form()
     shop_ids = [int(v) for v in form.getall("shop", []) if str(v).isdigit()]
+    if not shop_ids:
+        return see_other(f"/products/{product_id}/marketplaces?err=no_shop")
     cause = f"user:{me.user_id}"
     problems = []
+    changed = 0
     for shop_id in shop_ids:
         try:
             done = await request_publish(product_id, shop_id, cause=cause)
@@ -127,10 +204,14 @@ async def publish(request: Request[Any, Any, Any], me: Me, product_id: FromPath[
             problems.append(exc.code)
             continue
         if done.changed:
+            changed += 1
             await record(me, "listing.publish", "listing", done.listing_id, producer_id=product["producer"],
                          changes={"version": done.version}, ip=client_ip(request))
     await kick(request)
-    suffix = f"?err={problems[0]}" if problems else ""
+    if problems:
+        suffix = f"?err={problems[0]}"
+    else:
+        suffix = "?msg=requested" if changed else "?msg=unchanged"
     return see_other(f"/products/{product_id}/marketplaces{suffix}")
 
 
@@ -143,7 +224,7 @@ async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: FromPath[i
     if await request_unlist(listing_id, cause=f"user:{me.user_id}", reason="yêu cầu gỡ / unlist requested"):
         await record(me, "listing.unlist", "listing", listing_id, producer_id=product["producer"], ip=client_ip(request))
     await kick(request)
-    return see_other(f"/products/{row['product']}/marketplaces")
+    return see_other(f"/products/{row['product']}/marketplaces?msg=unlisted")
 
 
 @get("/sync", include_in_schema=False, guards=[requires_staff])
@@ -158,26 +239,41 @@ async def sync_page(me: Me) -> Template:
                                     Listing.shop.marketplace, Listing.product)
                      .where(Listing.state.is_in(["failed", "rejected"]) & Listing.shop.producer.is_in(ids))
                      .order_by(Listing.updated_at, ascending=False).limit(100))
+    shop_names = {r["id"]: f"{MARKETPLACE_NAMES.get(r['marketplace'], r['marketplace'])} · {r['external_shop_id']}"
+                  for r in await Shop.select(Shop.id, Shop.marketplace, Shop.external_shop_id)
+                  .where(Shop.id.is_in([r["shop"] for r in runs if r["shop"]] or [0]))}
     for run in runs:
         if isinstance(run["counts"], str):
             run["counts"] = json.loads(run["counts"] or "{}")
-    return render("marketplace/sync.html", runs=runs, failing=failing, names=MARKETPLACE_NAMES)
+        run["shop_name"] = shop_names.get(run["shop"], "")
+    for row in failing:
+        row["explained"] = explain(row["last_error"])
+    return render("marketplace/sync.html", runs=runs, failing=failing, names=MARKETPLACE_NAMES,
+                  kinds=SYNC_KINDS, count_words=SYNC_COUNTS)
 
 
 @post("/staff/publish", include_in_schema=False, guards=[requires_staff])
 async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
-    """Publish every active product of a producer (in your area) to all its connected shops."""
+    """Publish every active product of a producer (in your area) to all its connected shops, and
+    its drafts that are ready for them (imported products arrive as drafts)."""
+    from ocop.marketplace.review_pages import review
+
     form = await form_dict(request)
     producer_id = await producer_for(me, _int(form.get("producer")))
     shops = await Shop.select(Shop.id).where((Shop.producer == producer_id) & (Shop.status == "connected"))
     products = await Product.select(Product.id).where((Product.producer == producer_id) & (Product.status == "active"))
+    targets = [(p["id"], s["id"]) for p in products for s in shops]
+    for group in await review(me, producer_id=producer_id):
+        for candidate in group.ready:
+            await Product.update({Product.status: "active"}).where(
+                (Product.id == candidate.id) & (Product.status == "draft"))
+            targets += [(candidate.id, shop_id) for shop_id in candidate.ready_for]
     count = 0
-    for product in products:
-        for shop in shops:
-            try:
-                count += (await request_publish(product["id"], shop["id"], cause=f"user:{me.user_id}")).changed
-            except PublishError:
-                continue
+    for product_id, shop_id in targets:
+        try:
+            count += (await request_publish(product_id, shop_id, cause=f"user:{me.user_id}")).changed
+        except PublishError:
+            continue
     await record(me, "listing.bulk_publish", "producer", producer_id, producer_id=producer_id,
                  changes={"requested": count}, ip=client_ip(request))
     await kick(request)
@@ -186,15 +282,20 @@ async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
 
 @get("/staff/publish/progress", include_in_schema=False, guards=[requires_staff])
 async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
-    producer_id = await producer_for(me, _int(request.query_params.get("producer")))
+    """Publishing progress of one or more producers (the review page publishes for several)."""
+    requested = [_int(v) for v in request.query_params.getall("producer", [])] or [None]
+    producer_ids = [await producer_for(me, p) for p in requested]
     rows = await (Listing.select(Listing.state, Count(Listing.id, alias="n"))
-                  .where(Listing.shop.producer == producer_id).group_by(Listing.state))
+                  .where(Listing.shop.producer.is_in(producer_ids)).group_by(Listing.state))
     counts = {r["state"]: r["n"] for r in rows}
     waiting = sum(counts.get(s, 0) for s in ("pending", "publishing"))
     total = sum(counts.values())
+    connected = await Shop.count().where(Shop.producer.is_in(producer_ids) & (Shop.status == "connected"))
     template = "marketplace/_progress.html" if request.headers.get("hx-request") else "marketplace/progress.html"
-    return render(template, producer_id=producer_id, counts=counts, waiting=waiting, total=total,
+    return render(template, producer_id=producer_ids[0], producer_query="&".join(f"producer={p}" for p in producer_ids),
+                  counts=counts, waiting=waiting, total=total, connected=connected,
                   done=total - waiting, labels_vi=STATE_LABELS_VI, labels_en=STATE_LABELS_EN)
 
 
-ROUTES = [shops_page, connect, callback, product_listings, publish, unlist, sync_page, bulk_publish, bulk_progress]
+ROUTES = [shops_page, connect, callback, product_listings, product_listings_status, publish, unlist, sync_page,
+          bulk_publish, bulk_progress]

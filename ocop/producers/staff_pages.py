@@ -94,12 +94,15 @@ async def act_as(request: Request[Any, Any, Any], me: Me) -> Redirect:
     if raw.isdigit():
         producer = await get_producer(me, int(raw))
         session["acting_for"] = producer["id"]
+        # Shown in the "acting for" banner on every page, which has no database access of its own.
+        session["acting_for_name"] = producer.get("legal_name") or ""
         await record(
             me, "staff.act_as", "producer", producer["id"], producer_id=producer["id"], ip=client_ip(request)
         )
         request.scope["session"] = session
         return see_other("/products")
     session.pop("acting_for", None)
+    session.pop("acting_for_name", None)
     request.scope["session"] = session
     return see_other("/staff")
 

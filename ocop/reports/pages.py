@@ -3,10 +3,11 @@ a table of the same figures (the accessible and copyable view), and links to the
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.di import Provide
 from litestar.response import Template
 
@@ -20,10 +21,57 @@ from ocop.reports.labels import MARKETPLACE_LABELS, commune_label
 from ocop.reports.params import Q, in_scope, read_query
 from ocop.reports.period import parse_period, today_vn
 from ocop.reports.scope import Scope, scope_for
+from ocop.web.i18n import locale_of
 from ocop.web.render import render
 
 #: Bars beyond this many communes would not fit a phone screen; the table beside lists them all.
 MAX_COMMUNE_BARS = 15
+
+
+#: The report's own Vietnamese labels (built for the XLSX, which is Vietnamese) said in English on
+#: the English dashboard; labels with numbers in them are matched by pattern below.
+REPORT_WORDS_EN = {
+    "Tổng quan": "Overview", "Chỉ tiêu": "Indicator", "Kỳ này": "This period", "Kỳ trước": "Previous period",
+    "Chênh lệch": "Change", "Sàn": "Marketplace", "Sàn TMĐT": "Marketplace", "Trạng thái": "State",
+    "Số sản phẩm đăng": "Listings", "Lý do sàn từ chối": "Marketplace's reason", "Sản phẩm": "Product",
+    "Chủ thể OCOP": "OCOP producer", "Hạng sao": "Stars", "Ngày hết hạn": "Expires on",
+    "Còn lại (ngày)": "Days left", "STT": "#", "Tháng": "Month", "Xã/phường (2025)": "Commune/ward (2025)",
+    "Nhóm sản phẩm OCOP": "OCOP product group", "Số đơn hàng": "Orders", "Số lượng bán": "Units sold",
+    "Doanh thu (₫)": "Revenue (₫)", "Tổng cộng": "Total",
+    "Sản phẩm OCOP đang bán trên sàn TMĐT": "OCOP products live on marketplaces",
+    "Sản phẩm OCOP đã đăng ký": "OCOP products registered",
+    "Tỷ lệ sản phẩm OCOP lên sàn (%)": "Share of OCOP products online (%)",
+    "Chủ thể có gian hàng đã kết nối": "Producers with a connected shop",
+    "Chủ thể có sản phẩm đang bán": "Producers with products live",
+    "Đơn hàng (trừ đơn hủy, đơn trả)": "Orders (net of cancellations and returns)",
+    "Số lượng sản phẩm bán ra": "Units sold", "Đơn hàng bị hủy": "Cancelled orders",
+    "Đơn hàng bị trả lại": "Returned orders", "Chưa rõ": "Unknown", "Chưa rõ xã/phường": "Commune unknown",
+    "Chưa phân nhóm": "No group", "Chưa xếp hạng": "Not rated", "Toàn bộ dữ liệu": "All data",
+    "Toàn tỉnh (địa bàn phụ trách)": "Whole province (your area)", "Các xã/phường phụ trách": "Your communes",
+    "Sản phẩm và gian hàng của chủ thể": "The producer's products and shops", "Không có": "None",
+    "Nháp": "Draft", "Chờ đăng": "Waiting", "Đang đăng": "Publishing", "Sàn đang duyệt": "In review",
+    "Đang bán": "Live", "Bị từ chối": "Rejected", "Lỗi đăng": "Error", "Đã gỡ": "Unlisted",
+}
+_GROUP_LABEL = re.compile(r"^(\d+)\. (.+)$")
+_PATTERNS_EN = ((re.compile(r"^Tháng (\d{2})/(\d{4})$"), r"\1/\2"), (re.compile(r"^Quý (\d)/(\d{4})$"), r"Q\1 \2"),
+                (re.compile(r"^Năm (\d{4})$"), r"\1"), (re.compile(r"^(\d) sao$"), r"\1 stars"))
+
+
+def report_words(text: Any, locale: str) -> Any:
+    """A report label in the page's language (the labels are Vietnamese; product, producer and
+    commune names are data and stay as they are)."""
+    if locale != "en" or not isinstance(text, str):
+        return text
+    if text in REPORT_WORDS_EN:
+        return REPORT_WORDS_EN[text]
+    for pattern, english in _PATTERNS_EN:
+        if pattern.match(text):
+            return pattern.sub(english, text)
+    if (match := _GROUP_LABEL.match(text)) and 1 <= int(match[1]) <= len(GROUPS):
+        group = GROUPS[int(match[1]) - 1]
+        if group.name_vi == match[2]:
+            return f"{match[1]}. {group.name_en}"
+    return text
 
 
 def cell(value: Any, kind: str) -> str:
@@ -85,7 +133,7 @@ async def commune_choices(scope: Scope) -> list[tuple[int, str]]:
 
 @get("/reports", guards=[requires_user], include_in_schema=False,
      dependencies={"q": Provide(read_query, sync_to_thread=False)})
-async def dashboard_page(me: Me, q: Q) -> Template:
+async def dashboard_page(request: Request[Any, Any, Any], me: Me, q: Q) -> Template:
     scope = scope_for(me)
     in_scope(q, scope)
     board = await kpis.dashboard(q.period, scope, q.filters)
@@ -94,7 +142,8 @@ async def dashboard_page(me: Me, q: Q) -> Template:
                   charts=build_charts(board), cell=cell, scope_label=SCOPE_LABELS.get(scope.label, scope.label),
                   periods=period_choices(today_vn()), communes=await commune_choices(scope),
                   chosen_communes=[commune_label(c) for c in q.filters.commune_codes],
-                  marketplaces=list(MARKETPLACE_LABELS.items()), groups=GROUPS, stars=STARS)
+                  marketplaces=list(MARKETPLACE_LABELS.items()), groups=GROUPS, stars=STARS,
+                  rw=lambda text: report_words(text, locale_of(request)))
 
 
 ROUTES = [dashboard_page]

@@ -13,6 +13,7 @@ def feature_routes() -> list[Any]:
     from ocop.imports.pages import ROUTES as import_pages
     from ocop.marketplace.api import ROUTES as marketplace_api
     from ocop.marketplace.pages import ROUTES as marketplace_pages
+    from ocop.marketplace.review_pages import ROUTES as review_pages
     from ocop.producers.api import ROUTES as producer_api
     from ocop.producers.pages import ROUTES as producer_pages
     from ocop.producers.staff_pages import ROUTES as staff_pages
@@ -27,5 +28,6 @@ def feature_routes() -> list[Any]:
         *producer_api,
         *catalog_api,
         *marketplace_pages,
+        *review_pages,
         *marketplace_api,
     ]

@@ -10,7 +10,7 @@ user's setting, else the ``lang`` cookie set by the language switch, else Accept
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,17 @@ def format_date(value: date | datetime | None, locale: str = DEFAULT_LOCALE) -> 
     return value.strftime("%d/%m/%Y")
 
 
+def format_time(value: datetime | None) -> str:
+    """``dd/mm/yyyy HH:MM`` in Vietnam time: times are stored in UTC, people read them in UTC+7
+    (a naive value is taken as UTC, as the database hands it back)."""
+    if value is None:
+        return ""
+    from ocop.domain.dates import VN_TZ
+
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+
+
 def pick(locale: str, message_vi: str, message_en: str) -> str:
     """Choose between the two messages the domain rules carry."""
     return message_en if locale == "en" else message_vi
@@ -96,6 +107,9 @@ def template_callables() -> dict[str, Any]:
     def fmt_date(context: dict[str, Any], value: date | datetime | None) -> str:
         return format_date(value, locale_of(context["request"]))
 
+    def fmt_time(context: dict[str, Any], value: datetime | None) -> str:
+        return format_time(value)
+
     def fmt_vnd(context: dict[str, Any], value: int | None) -> str:
         return "" if value is None else format_vnd(value)
 
@@ -105,4 +119,5 @@ def template_callables() -> dict[str, Any]:
     def bi(context: dict[str, Any], message_vi: str, message_en: str) -> str:
         return pick(locale_of(context["request"]), message_vi, message_en)
 
-    return {"_": _, "fmt_date": fmt_date, "fmt_vnd": fmt_vnd, "current_locale": current_locale, "bi": bi}
+    return {"_": _, "fmt_date": fmt_date, "fmt_time": fmt_time, "fmt_vnd": fmt_vnd,
+            "current_locale": current_locale, "bi": bi}

@@ -17,3 +17,19 @@ document.addEventListener("htmx:configRequest", function (evt) {
   var input = document.querySelector("input[name=_csrf_token]");
   if (input) { evt.detail.headers["x-csrftoken"] = input.value; }
 });
+// 3. A calendar beside a typed date: the native date picker fills the text field as dd/mm/yyyy, and
+//    opens on the date already typed there.
+document.addEventListener("change", function (evt) {
+  var picker = evt.target;
+  if (!picker.matches || !picker.matches("input.date-picker[data-fills]") || !picker.value) { return; }
+  var field = document.getElementById(picker.getAttribute("data-fills"));
+  var parts = picker.value.split("-");
+  if (field && parts.length === 3) { field.value = parts[2] + "/" + parts[1] + "/" + parts[0]; }
+});
+document.addEventListener("focusin", function (evt) {
+  var picker = evt.target;
+  if (!picker.matches || !picker.matches("input.date-picker[data-fills]")) { return; }
+  var field = document.getElementById(picker.getAttribute("data-fills"));
+  var m = field && /^(\d{1,2})\D+(\d{1,2})\D+(\d{4})$/.exec(field.value.trim());
+  if (m) { picker.value = m[3] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[1]).slice(-2); }
+});

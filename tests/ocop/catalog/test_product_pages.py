@@ -68,7 +68,7 @@ async def test_product_form_parses_prices_and_keeps_input_on_error(db, app_clien
         assert cert["decision_number"] == "123/QĐ-UBND"
         detail = await client.get(saved.headers["location"], headers={"accept": "text/html"})
         assert "150.000 ₫" in detail.text and "15/03/2025" in detail.text
-        assert "Shopee: cần ít nhất 1 ảnh vuông ≥ 500 px" in detail.text
+        assert "Shopee: cần ít nhất 1 ảnh sản phẩm (ảnh chụp điện thoại là được, hệ thống" in detail.text
         edit = await client.get(f"/products/{product['id']}/edit", headers={"accept": "text/html"})
         assert 'value="150.000"' in edit.text and 'value="15/03/2025"' in edit.text
 

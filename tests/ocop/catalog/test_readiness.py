@@ -40,7 +40,9 @@ def test_missing_weight_and_square_photo_message() -> None:
         "renditions": {"tiktok": {}, "lazada": {}},
     }  # too small for Shopee/Tiki's 500 px
     result = by_market({**COMPLETE, "weight_g": None}, CERT, [small])
-    assert result["shopee"].message_vi == "Shopee: thiếu khối lượng, cần ít nhất 1 ảnh vuông ≥ 500 px"
+    assert result["shopee"].message_vi == (
+        "Shopee: thiếu khối lượng, cần ít nhất 1 ảnh sản phẩm (ảnh chụp điện thoại là được, "
+        "hệ thống tự chỉnh cho sàn)")
     assert result["shopee"].missing == ("weight_g", "photo")
     assert result["tiktok"].missing == ("weight_g",)
     assert result["shopee"].ready_count == 5 and result["shopee"].total == 7

@@ -1,0 +1,150 @@
+"""Staff's one flow after an import: review what was imported, then publish it.
+
+Imported products arrive as drafts. The review page lists them per producer, says which are ready
+for the producer's connected shops and, for the others, why not (no connected shop, or what each
+marketplace still needs), and offers to publish the ready ones in one press. Publishing turns a
+ready draft into an active product and asks for a listing on every connected shop it is ready for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from ocop.accounts.access import combine, product_scope
+from ocop.accounts.audit import record
+from ocop.accounts.auth import Me, Principal, requires_staff
+from ocop.catalog.readiness import LABELS as MARKET_LABELS
+from ocop.catalog.readiness import readiness
+from ocop.catalog.services import images_of, latest_certificate
+from ocop.catalog.tables import Product
+from ocop.domain.dates import today_vn
+from ocop.imports.tables import ImportBatch
+from ocop.marketplace.pages import kick
+from ocop.marketplace.publishing import PublishError, request_publish
+from ocop.marketplace.tables import Shop
+from ocop.producers.tables import Producer
+from ocop.web.render import client_ip, render, see_other
+
+MAX_SHOWN = 500
+
+
+@dataclass
+class Candidate:
+    id: int
+    name: str
+    status: str
+    ready_for: list[int] = field(default_factory=list)
+    """Connected shop ids this product is ready for."""
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """(vi, en) reasons it is not ready anywhere."""
+
+
+@dataclass
+class ProducerReview:
+    id: int
+    name: str
+    shops: int
+    ready: list[Candidate] = field(default_factory=list)
+    not_ready: list[Candidate] = field(default_factory=list)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+async def _since(me: Principal, batch_id: int | None) -> datetime | None:
+    """The start of an import run of ``me``'s area: products it wrote were updated after it."""
+    if batch_id is None:
+        return None
+    row = await ImportBatch.select(ImportBatch.started_at).where(ImportBatch.id == batch_id).first()
+    return row["started_at"] if row else None
+
+
+async def review(me: Principal, *, producer_id: int | None = None, since: datetime | None = None,
+                 product_ids: list[int] | None = None, drafts_only: bool = True) -> list[ProducerReview]:
+    """The products in ``me``'s area (optionally one producer's, those written since an import
+    started, or the given ids), grouped by producer, each ready or not with its reasons."""
+    clause = combine(
+        product_scope(me),
+        Product.status.is_in(["draft"] if drafts_only else ["draft", "active"]),
+        Product.producer == producer_id if producer_id else None,
+        Product.updated_at >= since if since else None,
+        Product.id.is_in(product_ids or [0]) if product_ids is not None else None,
+    )
+    query = Product.select().order_by(Product.producer).order_by(Product.name_folded).limit(MAX_SHOWN)
+    products = await (query.where(clause) if clause is not None else query)
+    producer_ids = sorted({p["producer"] for p in products})
+    names = {r["id"]: r["legal_name"] for r in await Producer.select(Producer.id, Producer.legal_name)
+             .where(Producer.id.is_in(producer_ids or [0]))}
+    shops: dict[int, list[dict[str, Any]]] = {}
+    for shop in await Shop.select(Shop.id, Shop.producer, Shop.marketplace).where(
+            Shop.producer.is_in(producer_ids or [0]) & (Shop.status == "connected")):
+        shops.setdefault(shop["producer"], []).append(shop)
+    today = today_vn()
+    out: dict[int, ProducerReview] = {}
+    for product in products:
+        owner = product["producer"]
+        group = out.setdefault(owner, ProducerReview(owner, names.get(owner, ""), len(shops.get(owner, []))))
+        candidate = Candidate(product["id"], product["name"], product["status"])
+        if not shops.get(owner):
+            candidate.problems.append(("chủ thể chưa kết nối gian hàng nào trên sàn",
+                                       "the producer has no connected marketplace shop"))
+        else:
+            checks = {r.marketplace: r for r in readiness(product, await latest_certificate(product["id"]),
+                                                          await images_of(product["id"]), today)}
+            for shop in shops[owner]:
+                check = checks.get(shop["marketplace"])
+                if check is None or check.ready:
+                    candidate.ready_for.append(shop["id"])
+                elif (check.message_vi, check.message_en) not in candidate.problems:
+                    candidate.problems.append((check.message_vi, check.message_en))
+        (group.ready if candidate.ready_for else group.not_ready).append(candidate)
+    return list(out.values())
+
+
+@get("/staff/publish", include_in_schema=False, guards=[requires_staff])
+async def publish_review(request: Request[Any, Any, Any], me: Me) -> Template:
+    params = request.query_params
+    batch_id = _int(params.get("batch"))
+    producer_id = _int(params.get("producer")) or me.acting_for_producer_id
+    groups = await review(me, producer_id=producer_id, since=await _since(me, batch_id))
+    return render("marketplace/review.html", groups=groups, batch_id=batch_id, producer_id=producer_id,
+                  ready=sum(len(g.ready) for g in groups), not_ready=sum(len(g.not_ready) for g in groups),
+                  labels=MARKET_LABELS, message=params.get("msg", ""))
+
+
+@post("/staff/publish/ready", include_in_schema=False, guards=[requires_staff])
+async def publish_ready(request: Request[Any, Any, Any], me: Me) -> Redirect:
+    """Publish the ready drafts the review page listed (checked again here: the page may be old)."""
+    form = await request.form()
+    ids = [int(v) for v in form.getall("product", []) if str(v).isdigit()]
+    if not ids:
+        return see_other("/staff/publish?msg=none")
+    groups = await review(me, product_ids=ids)
+    requested = 0
+    producers = []
+    for group in groups:
+        producers.append(group.id)
+        for candidate in group.ready:
+            if candidate.status == "draft":
+                await Product.update({Product.status: "active"}).where(
+                    (Product.id == candidate.id) & (Product.status == "draft"))
+            for shop_id in candidate.ready_for:
+                try:
+                    requested += (await request_publish(candidate.id, shop_id, cause=f"user:{me.user_id}")).changed
+                except PublishError:
+                    continue
+        await record(me, "listing.bulk_publish", "producer", group.id, producer_id=group.id,
+                     changes={"requested": requested, "products": [c.id for c in group.ready]},
+                     ip=client_ip(request))
+    await kick(request)
+    query = "&".join(f"producer={p}" for p in producers) or "msg=none"
+    return see_other(f"/staff/publish/progress?{query}")
+
+
+ROUTES = [publish_review, publish_ready]

@@ -26,8 +26,10 @@ from ocop.marketplace.listings import STATE_LABELS_VI
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.reasons import cause_words, explain, halves, user_ids_of
 from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
+from ocop.marketplace.sync import sync_statuses
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
 from ocop.producers.tables import Producer
+from ocop.web.logs import log
 from ocop.web.render import client_ip, form_dict, render, see_other
 
 PAGE = {"include_in_schema": False, "guards": [requires_user]}
@@ -180,11 +182,32 @@ async def product_listings(request: Request[Any, Any, Any], me: Me, product_id: 
 
 
 @get("/products/{product_id:int}/marketplaces/status", **PAGE)
-async def product_listings_status(me: Me, product_id: FromPath[int]) -> Template:
+async def product_listings_status(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Template:
     """The listings' state alone, polled by the page (HTMX) while a marketplace still has work to do,
     so the producer sees the result arrive without reloading."""
     product = await get_product(me, product_id)
+    await _check_review(request, product_id)
     return render("marketplace/_status.html", **await _listing_context(product))
+
+
+REVIEW_CHECK_EVERY_S = 10
+
+
+async def _check_review(request: Request[Any, Any, Any], product_id: int) -> None:
+    """While the page waits for a marketplace's review, ask the marketplace about this product's
+    listings in review, at most every 10 s per product (across processes, through Redis), instead
+    of leaving the producer to wait for the next scheduled sync."""
+    ids = [r["id"] for r in await Listing.select(Listing.id).where(
+        (Listing.product == product_id) & (Listing.state == "in_review"))]
+    if not ids:
+        return
+    try:
+        if not await request.app.state.queue.redis.set(f"ocop:review-check:{product_id}", 1, nx=True,
+                                                        ex=REVIEW_CHECK_EVERY_S):
+            return
+        await sync_statuses(request.app.state.market, listing_ids=ids)
+    except Exception as exc:  # noqa: BLE001 - the scheduled sync will still pick it up
+        log.info("review_check_failed", product=product_id, error=str(exc))
 
 
 @post("/products/{product_id:int}/publish", **PAGE)

@@ -44,11 +44,16 @@ REMOTE_TO_LOCAL = {"live": "live", "rejected": "rejected", "banned": "rejected",
                    "deleted": "unlisted", "in_review": "in_review"}
 
 
-async def sync_statuses(rt: MarketRuntime, *, record: Recorder | None = None) -> dict[str, int]:
+async def sync_statuses(rt: MarketRuntime, *, record: Recorder | None = None,
+                        listing_ids: list[int] | None = None) -> dict[str, int]:
+    """Ask the marketplaces for the state of published listings (all, or only ``listing_ids``:
+    a page waiting for a review's outcome asks for its own listings now and then)."""
     started = datetime.now(UTC)
     counts = {"checked": 0, "changed": 0, "errors": 0}
-    rows = await (Listing.select(Listing.id, Listing.state, Listing.external_item_id, Listing.shop)
-                  .where(Listing.state.is_in(["in_review", "live"]) & (Listing.external_item_id != "")))
+    clause = Listing.state.is_in(["in_review", "live"]) & (Listing.external_item_id != "")
+    if listing_ids is not None:
+        clause = clause & Listing.id.is_in(listing_ids or [0])
+    rows = await (Listing.select(Listing.id, Listing.state, Listing.external_item_id, Listing.shop).where(clause))
     shop_rows = {s.id: s for s in await Shop.objects().where(Shop.id.is_in(list({r["shop"] for r in rows}) or [0]))}
     for row in rows:
         shop = shop_rows.get(row["shop"])

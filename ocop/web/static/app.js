@@ -33,3 +33,19 @@ document.addEventListener("focusin", function (evt) {
   var m = field && /^(\d{1,2})\D+(\d{1,2})\D+(\d{4})$/.exec(field.value.trim());
   if (m) { picker.value = m[3] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[1]).slice(-2); }
 });
+// 4. A table wider than the phone scrolls inside its own box; that box must be reachable from the
+//    keyboard (and named) so it can be scrolled without a touch screen.
+function focusableScrollers(root) {
+  var tables = (root || document).querySelectorAll ? (root || document).querySelectorAll("table") : [];
+  Array.prototype.forEach.call(tables, function (table) {
+    if (table.scrollWidth > table.clientWidth + 1) {
+      table.tabIndex = 0;
+      if (!table.hasAttribute("aria-label") && table.caption) {
+        table.setAttribute("aria-label", table.caption.textContent.trim());
+      }
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { focusableScrollers(document); });
+document.addEventListener("htmx:afterSettle", function (evt) { focusableScrollers(evt.target); });
+window.addEventListener("resize", function () { focusableScrollers(document); });

@@ -303,15 +303,15 @@ async def test_staff_journey_on_a_phone(service, tmp_path: Path) -> None:
             await checks.check("s08-shop-connected")
 
             await page.goto(f"{base}/staff/publish")
-            await expect(page.locator("#publish-ready")).to_contain_text("Đăng bán 4 bản nháp sẵn sàng")
-            await expect(page.locator("main")).to_contain_text("cần ít nhất 1 ảnh sản phẩm")  # why SP-3 waits
+            await expect(page.locator("#publish-ready")).to_contain_text("Đăng bán 3 bản nháp sẵn sàng")
+            await expect(page.locator("main")).to_contain_text("cần ít nhất 1 ảnh sản phẩm")  # why SP-3 and SP-4 wait
             await checks.check("s09-review-ready")
             await page.click("#publish-ready")
             await _wait_for(page, f"{base}/staff/publish/progress?**")
             await expect(page.locator("#progress")).to_have_attribute("data-waiting", "0", timeout=60_000)
-            await expect(page.locator("#progress")).to_contain_text("4/4")
+            await expect(page.locator("#progress")).to_contain_text("3/3")
             await checks.check("s10-publish-progress")
-            assert await Listing.count() == 4 and await Product.count().where(Product.status == "active") == 4
+            assert await Listing.count() == 3 and await Product.count().where(Product.status == "active") == 3
 
             await page.goto(f"{base}/sync")
             await checks.check("s11-sync")

@@ -50,3 +50,15 @@ def test_add_months_clamps() -> None:
 def test_display_round_trip(day: date) -> None:
     assert parse_date(format_date(day)) == day
     assert parse_date(day.isoformat()) == day
+
+
+@pytest.mark.parametrize("typed", ["15/08/2025", "15082025", "15-08-2025", "15.08.2025", "15 08 2025", "15 / 08 / 2025"])
+def test_dates_typed_on_a_phone(typed: str) -> None:
+    """Number pads without "/" give "15082025"; some keyboards give "-" or spaces."""
+    assert parse_date(typed) == date(2025, 8, 15)
+
+
+@pytest.mark.parametrize("typed", ["32082025", "15132025", "150825", "20250815"])
+def test_eight_digits_are_day_month_year_only(typed: str) -> None:
+    with pytest.raises(InvalidValue):
+        parse_date(typed)

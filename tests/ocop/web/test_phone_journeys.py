@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +37,8 @@ from ocop.producers.tables import Producer
 from ocop.settings import Settings
 from tests.ocop.imports.conftest import product_row, write_xlsx
 from tests.ocop.web.phone import ARGS, CHROMIUM, VIEWPORT, PhoneChecks
-from tests.ocop.web.support import GIA_LAI, PASSWORD, jpeg, make_user
+from tests.ocop.marketplace.conftest import make_product
+from tests.ocop.web.support import GIA_LAI, PASSWORD, jpeg, make_producer, make_user
 from tests.support.servers import app_server, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -167,6 +169,8 @@ async def test_producer_journey_on_a_phone(service, tmp_path: Path) -> None:
             assert await page.get_attribute("#f-cert_issued_on", "inputmode") is None  # the keyboard keeps "/"
             await page.fill("#f-cert_issued_on", "15082025")  # typed on a number pad
             await page.set_input_files("#f-cert_scan", str(scan))
+            for required in ("f-name", "f-ocop_group", "f-unit", "f-price"):  # marked, not only enforced
+                await expect(page.locator(f"label[for={required}] .required")).to_have_text("*")
             await checks.check("p06-product-form")
             await page.click("button[value=save]")
             await _wait_for(page, f"{base}/products/*")
@@ -217,6 +221,9 @@ async def test_producer_journey_on_a_phone(service, tmp_path: Path) -> None:
             assert await Order.count() >= 12  # and those the sandbox made on its own meanwhile
             await page.goto(f"{base}/reports")
             await expect(page.locator(".kpis")).to_contain_text("đơn hàng")
+            await page.click("summary:has-text('Kỳ báo cáo và bộ lọc')")
+            await expect(page.locator("#f-commune-hint")).to_be_visible()
+            await expect(page.locator("#f-commune-hint .pointer-fine")).to_be_hidden()  # no "hold Ctrl" on a phone
             orders_kpi = await page.locator(".kpi").nth(4).locator("strong").inner_text()
             assert int(orders_kpi.replace(".", "")) > 0, orders_kpi
             await checks.check("p15-sales")
@@ -237,6 +244,8 @@ async def test_producer_journey_on_a_phone(service, tmp_path: Path) -> None:
 async def test_staff_journey_on_a_phone(service, tmp_path: Path) -> None:
     base, settings = service
     await make_user("canbo", "staff", province=GIA_LAI)
+    other = await make_producer("HTX Chè Tân Cương", "0100109106")  # in the same area: not to be shown
+    await make_product(settings, other, "CHE-1", name="Chè búp Tân Cương")
     photos = tmp_path / "anh.zip"
     with zipfile.ZipFile(photos, "w") as archive:
         for n in range(3):
@@ -289,13 +298,21 @@ async def test_staff_journey_on_a_phone(service, tmp_path: Path) -> None:
             assert await page.locator("#publish-ready").count() == 0  # nothing is ready: no shop yet
             await checks.check("s04-review-no-shop")
 
-            producer = await Producer.objects().first()
+            producer = await Producer.objects().where(Producer.tax_code != "0100109106").first()
+            await make_user("htx-tamquan", "producer", producer_id=producer.id)
+            await page.goto(f"{base}/producers/{producer.id}")  # staff make password reset links
+            await page.click("button:has-text('Tạo link đặt lại mật khẩu cho htx-tamquan')")
+            await expect(page.locator("input.copy")).to_have_value(re.compile(r"/reset/"))
+            await checks.check("s05-reset-link")
             await page.goto(f"{base}/staff")
             await checks.check("s05-staff-home")
             await page.click(f"form[action='/staff/act-as']:has(input[value='{producer.id}']) button")
             await _wait_for(page, f"{base}/products")
             await expect(page.locator(".acting")).to_contain_text(producer.legal_name)
-            await expect(page.locator("#results")).to_contain_text("5 sản phẩm")
+            await expect(page.locator("#results")).to_contain_text("5 sản phẩm")  # not the other producer's
+            await expect(page.locator("#results")).not_to_contain_text("Chè búp Tân Cương")
+            first = await page.locator("#results li").first.bounding_box()
+            assert first is not None and first["y"] + first["height"] <= VIEWPORT["height"], first  # first screen
             await checks.check("s06-acting-products")
             await page.goto(f"{base}/shops")
             await page.click("a[href^='/shops/connect/shopee']")
@@ -311,7 +328,7 @@ async def test_staff_journey_on_a_phone(service, tmp_path: Path) -> None:
             await expect(page.locator("#progress")).to_have_attribute("data-waiting", "0", timeout=60_000)
             await expect(page.locator("#progress")).to_contain_text("3/3")
             await checks.check("s10-publish-progress")
-            assert await Listing.count() == 3 and await Product.count().where(Product.status == "active") == 3
+            assert await Listing.count() == 3 and await Product.count().where(Product.status == "active") == 3 + 1  # + Chè
 
             await page.goto(f"{base}/sync")
             await checks.check("s11-sync")

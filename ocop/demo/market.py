@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
+from connectors.base import ConnectorError
+
 from ocop.demo.seed import load_catalog, tax_code
 from ocop.catalog.tables import Product
 from ocop.marketplace import shops as shop_service
@@ -96,6 +98,20 @@ async def _settle(listing_ids: list[int], states: tuple[str, ...], timeout_s: fl
         await asyncio.sleep(0.5)
 
 
+async def _sync_window(rt: Any, shop_id: int, until: datetime, attempts: int = 5) -> None:
+    """One window of the order sync; a transient marketplace error is retried like the scheduler's
+    next run would (the cursor only moves once a window is read whole)."""
+    for attempt in range(attempts):
+        try:
+            await sync_shop_orders(rt, await Shop.objects().where(Shop.id == shop_id).first(), now=until)
+            return
+        except ConnectorError as exc:
+            if attempt == attempts - 1:
+                raise
+            log.info("demo_order_sync_retry", shop=shop_id, error=exc.message)
+            await asyncio.sleep(1 + attempt)
+
+
 async def seed_marketplace(app: Any) -> None:
     """Run once the service is up (the sandbox and the worker are in this process)."""
     from ocop.marketplace.apps import sandbox_base_url
@@ -115,6 +131,10 @@ async def seed_marketplace(app: Any) -> None:
                 (Product.producer == producer["id"]) & (Product.status == "active")).order_by(Product.id)]
             for marketplace, shop_id in wanted:
                 shop = await _connect(rt, producer["id"], marketplace, shop_id)
+                # The in-process sandbox starts empty on every start: items a previous run published
+                # are gone from it, so our listings no longer point at anything there.
+                await Listing.update({Listing.external_item_id: "", Listing.pushed_hash: ""}).where(
+                    Listing.shop == shop.id)
                 had_orders = await Order.exists().where(Order.shop == shop.id)
                 connected.append((shop, had_orders))
                 for product_id in products:
@@ -139,12 +159,14 @@ async def seed_marketplace(app: Any) -> None:
             await _sandbox_orders(sandbox_url, fresh, now - timedelta(days=HISTORY_DAYS), now - timedelta(hours=1))
             # The order sync, window by window over the past months, as the scheduler would have run it.
             step = now - timedelta(days=HISTORY_DAYS) + WINDOW
-            while True:
-                fresh = await Shop.objects().where(Shop.id == shop.id).first()
-                await sync_shop_orders(rt, fresh, now=min(step, now))
-                if step >= now:
-                    break
-                step += WINDOW
+            try:
+                while True:
+                    await _sync_window(rt, shop.id, min(step, now))
+                    if step >= now:
+                        break
+                    step += WINDOW
+            except ConnectorError as exc:  # the scheduled order sync carries on from the cursor
+                log.warning("demo_order_history_incomplete", shop=shop.id, error=exc.message)
         log.info("demo_marketplace_seeded", shops=len(connected), listings=len(listing_ids))
     except Exception as exc:  # noqa: BLE001 - the demo site must come up even if this part fails
         log.warning("demo_marketplace_seed_failed", error=str(exc), exc_info=exc)

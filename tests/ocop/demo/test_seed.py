@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -58,8 +59,12 @@ def test_ocop_demo_serves_the_seeded_site(tmp_path: Path) -> None:
     port, sandbox_port = free_port(), free_port()
     env = {**os.environ, "OCOP_SANDBOX_PORT": str(sandbox_port), "OCOP_REDIS_URL": "", "OCOP_DATABASE_URL": ""}
     env.pop("OCOP_VAR_DIR", None)
+    # Output goes to a file, not a pipe: the demo logs every marketplace call while it seeds, and a
+    # pipe nobody reads until the end fills up and blocks the process.
+    log_path = tmp_path / "demo.log"
+    log_file = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "ocop", "demo", "--port", str(port)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=log_file, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -68,17 +73,48 @@ def test_ocop_demo_serves_the_seeded_site(tmp_path: Path) -> None:
                     break
             except httpx.TransportError:
                 pass
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert proc.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "demo did not become ready"
             time.sleep(0.3)
         home = httpx.get(f"http://127.0.0.1:{port}/", headers={"accept": "text/html"})
         assert "<strong>5</strong><span>chủ thể OCOP" in home.text
         sandbox = httpx.get(f"http://127.0.0.1:{sandbox_port}/", timeout=5)
         assert sandbox.status_code == 200
+        # The marketplace side is seeded through the sandbox itself once the service is up: shops
+        # connected on its consent page, listings published by the worker, months of orders synced.
+        seeded = _wait_for_marketplace_seed(tmp_path / "var" / "ocop.db", deadline=time.monotonic() + 240)
+        assert seeded["shops"] == 5 and seeded["live"] >= 5 and seeded["orders"] >= 100, seeded
+        assert seeded["days"] >= 90, seeded  # a few months of sales for the dashboard
+        held = httpx.get(f"http://127.0.0.1:{sandbox_port}/_admin/items", timeout=5).json()
+        on_sandbox = {str(item["item_id"]) for market in held.values() for shop in market.values()
+                      for items in shop.values() for item in items}
+        assert seeded["item_ids"] <= on_sandbox  # every listing we call published exists on the marketplace
     finally:
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        log_file.close()
+    out = log_path.read_text()
     assert proc.returncode == 0, out
     assert f"http://127.0.0.1:{port}/" in out and DEMO_PASSWORD in out
     assert (tmp_path / "var" / "ocop.db").exists()
     assert not (tmp_path / "var" / "redis.sock").exists()  # embedded Redis stopped cleanly
+
+
+def _wait_for_marketplace_seed(path: Path, *, deadline: float) -> dict[str, object]:
+    import sqlite3
+
+    while True:
+        with contextlib.closing(sqlite3.connect(path, timeout=10)) as conn:
+            shops = conn.execute("SELECT count(*) FROM shop WHERE status = 'connected'").fetchone()[0]
+            live = conn.execute("SELECT count(*) FROM listing WHERE state = 'live'").fetchone()[0]
+            orders, first, last = conn.execute(
+                "SELECT count(*), min(created_at), max(created_at) FROM market_order").fetchone()
+            item_ids = {r[0] for r in conn.execute("SELECT external_item_id FROM listing WHERE external_item_id != ''")}
+            synced = conn.execute("SELECT count(*) FROM shop WHERE orders_synced_until IS NULL").fetchone()[0] == 0
+        if shops == 5 and live >= 5 and orders and synced:
+            from datetime import datetime
+
+            days = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).days
+            return {"shops": shops, "live": live, "orders": orders, "days": days, "item_ids": item_ids}
+        assert time.monotonic() < deadline, f"demo marketplace not seeded: {shops} shops, {live} live, {orders} orders"
+        time.sleep(1)

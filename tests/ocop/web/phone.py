@@ -13,13 +13,15 @@ A screenshot of each checked page is kept under ``var/test-artifacts/phone/``.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Page
+from playwright.async_api import Page, async_playwright
 
 VIEWPORT = {"width": 360, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parents[3] / "var" / "test-artifacts" / "phone"
@@ -134,3 +136,15 @@ class PhoneChecks:
         problems = [f"{v['id']} ({v['impact']}): {v['help']} — "
                     + "; ".join(str(n["target"]) for n in v["nodes"][:5]) for v in result["violations"]]
         assert not problems, f"{name}: axe-core on {page.url}: {problems}"
+
+
+@contextlib.asynccontextmanager
+async def phone() -> AsyncIterator[PhoneChecks]:
+    """A touch phone at 360 x 740 in Vietnamese, in Debian's Chromium; yields its checks (``.page``)."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = await browser.new_context(viewport=VIEWPORT, locale="vi-VN", has_touch=True, is_mobile=True)
+            yield PhoneChecks(await context.new_page())
+        finally:
+            await browser.close()

@@ -27,10 +27,10 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from ocop import db
+    from ocop import db, piccolo_app
 
     settings = get_settings()
-    asyncio.run(db.migrate(db.engine_from_url(settings.effective_database_url)))
+    asyncio.run(piccolo_app.migrate(db.engine_from_url(settings.effective_database_url)))
     print("Cơ sở dữ liệu đã ở phiên bản mới nhất / database schema is up to date.")
     return 0
 

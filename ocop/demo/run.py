@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ocop import db
+from ocop import db, piccolo_app
 from ocop.demo.seed import DEMO_PASSWORD, seed
 from ocop.marketplace.apps import sandbox_base_url
 from ocop.settings import Settings
@@ -20,7 +20,7 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
     engine = db.engine_from_url(url)
-    await db.migrate(engine)
+    await piccolo_app.migrate(engine)
     await db.prepare(engine)
     try:
         report = await seed(store=media_store(settings))

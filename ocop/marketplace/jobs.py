@@ -20,11 +20,13 @@ from arq import Retry
 
 from connectors.base import AuthExpiredError, ConnectorError, PermanentError, RateLimitedError, RetryableError
 from ocop.jobs.queue import QUEUE_NAME
-from ocop.jobs.registry import cron, job, on_worker_shutdown, on_worker_startup
+from ocop.jobs.registry import cron, job
 from ocop.marketplace import listings, shops
 from ocop.marketplace.media import public_url, read_rendition
 from ocop.marketplace.payload import build_draft
+from ocop.marketplace.publishing import unlist_expired
 from ocop.marketplace.runtime import MarketRuntime, build_runtime
+from ocop.marketplace.sync import refresh_due_tokens, sync_all_orders, sync_statuses
 from ocop.marketplace.tables import Listing, Shop, SyncRun
 
 log = structlog.get_logger("ocop.publish")
@@ -34,16 +36,15 @@ LEASE_MARGIN_MIN = timedelta(seconds=5)
 JOB = "publish_listing"
 
 
-@on_worker_startup
-async def _start(ctx: dict[str, Any]) -> None:
+async def start_market(ctx: dict[str, Any]) -> None:
+    """Worker start-up hook: the marketplace clients (shared with the app inside ``ocop serve``)."""
     if "market" not in ctx:
         settings = ctx["settings"]
         ctx["market"] = build_runtime(settings, redis=ctx.get("redis"), timeout_s=settings.marketplace_timeout_s)
         ctx["owns_market"] = True
 
 
-@on_worker_shutdown
-async def _stop(ctx: dict[str, Any]) -> None:
+async def stop_market(ctx: dict[str, Any]) -> None:
     if ctx.get("owns_market"):
         await ctx["market"].aclose()
 
@@ -253,22 +254,16 @@ async def _record(kind: str, shop_id: int | None, started: datetime, counts: dic
 
 @cron(interval_setting="sync_interval_minutes", second=30, timeout_s=600)
 async def sync_listing_status(ctx: dict[str, Any]) -> dict[str, int]:
-    from ocop.marketplace.sync import sync_statuses
-
     return await sync_statuses(ctx["market"], record=_record)
 
 
 @cron(interval_setting="sync_interval_minutes", second=45, timeout_s=1200)
 async def sync_orders(ctx: dict[str, Any]) -> dict[str, int]:
-    from ocop.marketplace.sync import sync_all_orders
-
     return await sync_all_orders(ctx["market"], record=_record)
 
 
 @cron(minute=set(range(0, 60, 5)), second=10, timeout_s=300)
 async def refresh_tokens(ctx: dict[str, Any]) -> dict[str, int]:
-    from ocop.marketplace.sync import refresh_due_tokens
-
     return await refresh_due_tokens(ctx["market"], record=_record)
 
 
@@ -276,8 +271,6 @@ async def refresh_tokens(ctx: dict[str, Any]) -> dict[str, int]:
 async def unlist_expired_certificates(ctx: dict[str, Any]) -> int:
     """An OCOP star rating is only valid while its certificate is: take such products off sale
     (OCOP_UNLIST_ON_CERTIFICATE_EXPIRY=false turns this off)."""
-    from ocop.marketplace.publishing import unlist_expired
-
     if not ctx["settings"].unlist_on_certificate_expiry:
         return 0
     count = await unlist_expired()

@@ -1,5 +1,5 @@
 """Orders, units and revenue for a period and the one before it — every breakdown from ONE statement
-over the sales fact (:mod:`ocop.reports.facts`), which the order ingest keeps in step with the lines.
+over the sales fact (:mod:`ocop.marketplace.sales_facts`), which the order ingest keeps in step with the lines.
 
 How the statement stays fast (issue 7: under a second with 100,000 orders):
 
@@ -41,7 +41,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from ocop.marketplace.tables import Order
 from ocop.reports import labels
-from ocop.reports.facts import CANCELLED, RETURNED, SOLD
+from ocop.marketplace.sales_facts import CANCELLED, RETURNED, SOLD
 from ocop.reports.period import Period
 from ocop.reports.scope import Filters, Scope, Where, filter_where, scope_where
 

@@ -29,6 +29,7 @@ from ocop.accounts.access import (
 )
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
+from ocop.catalog.certificates import current_certificate
 from ocop.catalog.forms import check_product_form
 from ocop.catalog.photos import UPLOAD_BODY_LIMIT, PhotoRefused, add_photo
 from ocop.catalog.readiness import readiness
@@ -36,7 +37,6 @@ from ocop.catalog.services import (
     ProductQuery,
     SkuTaken,
     images_of,
-    latest_certificate,
     product_summary,
     save_product,
     search_products,
@@ -46,6 +46,7 @@ from ocop.catalog.tables import Certificate, Product
 from ocop.change_feed import ChangeFeed, FeedCache
 from ocop.domain.dates import format_date, today_vn
 from ocop.marketplace.tables import Listing
+from ocop.marketplaces import CODES
 from ocop.web.api_support import Page, PathId, PerPage, QueryId, RowId, invalid
 from ocop.web.errors import ApiError
 from ocop.web.render import client_ip
@@ -300,7 +301,7 @@ class ProductController(Controller):
         status: FromQuery[str] = "",
         expiring: Annotated[bool, QueryParameter(description="certificate expires within 90 days")] = False,
         producer_id: QueryId = None,
-        marketplace: Annotated[str, QueryParameter(pattern="^(|shopee|lazada|tiktok|tiki)$")] = "",
+        marketplace: Annotated[str, QueryParameter(pattern=f"^(|{'|'.join(CODES)})$")] = "",
         sort: Annotated[str, QueryParameter(pattern="^(name|updated|price|created)$")] = "name",
         desc: FromQuery[bool] = False,
         page: Page = 1,
@@ -377,7 +378,7 @@ class ProductController(Controller):
     async def readiness_(self, me: Me, product_id: PathId) -> list[ReadinessOut]:
         product = await get_product(me, product_id)
         result = readiness(
-            product, await latest_certificate(product_id), await images_of(product_id), today_vn()
+            product, await current_certificate(product_id), await images_of(product_id), today_vn()
         )
         return [
             ReadinessOut(

@@ -37,7 +37,9 @@ from ocop.accounts.auth import (
     provide_me,
     viewer,
 )
-from ocop.accounts.sessions import SESSION_STORE, session_middleware
+from ocop.accounts.auth import SIGN_IN_GUARDS
+from ocop.accounts.sessions import SESSION_COOKIE, SESSION_STORE, session_middleware
+from ocop.accounts.tokens import rate_identity
 from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
 from ocop.storage import media_store
 from ocop.change_feed import CHANGE_FEED, ChangeFeed
@@ -145,7 +147,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                     session_middleware(secure=settings.secure_cookies),
                     ApiRateLimitMiddleware(ApiRate(settings.api_rate_per_min, settings.api_rate_burst),
                                            namespace=deployment_namespace(settings.effective_database_url),
-                                           redis_of=lambda scope: scope["app"].state.queue.redis)],
+                                           redis_of=lambda scope: scope["app"].state.queue.redis,
+                                           identity_of=rate_identity)],
         csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
         before_send=[own_writes_hook, edge_send_hook(hsts=settings.secure_cookies)],
@@ -162,6 +165,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         signature_types=[ErrorResponse, Response],
-        plugins=[ApiDocs()],
+        plugins=[ApiDocs(sign_in_guards=SIGN_IN_GUARDS, session_cookie=SESSION_COOKIE)],
         debug=False,
     )

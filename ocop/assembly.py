@@ -24,10 +24,10 @@ from ocop.marketplace import jobs as marketplace_jobs
 from ocop.marketplace import pages as marketplace_pages
 from ocop.producers import api as producer_api
 from ocop.producers import pages as producer_pages
-from ocop.producers import staff_pages
 from ocop.reports import api as report_api
 from ocop.reports import home
 from ocop.reports import pages as report_pages
+from ocop.staff import pages as staff_pages
 from ocop.web.health import healthz, readyz
 
 ROUTES: list[Any] = [

@@ -19,16 +19,10 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, QueryParameter
 
-from ocop.accounts.access import (
-    combine,
-    get_producer,
-    get_product,
-    owner_for_new_product,
-    product_scope,
-    scope_key,
-)
+from ocop.accounts.access import combine, get_producer, owner_for_new_product, scope_key
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
+from ocop.catalog.access import get_product, product_scope
 from ocop.catalog.certificates import current_certificate
 from ocop.catalog.forms import check_product_form
 from ocop.catalog.photos import UPLOAD_BODY_LIMIT, PhotoRefused, add_photo

@@ -10,7 +10,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ocop.accounts.access import get_product, owner_for_new_product
+from ocop.accounts.access import owner_for_new_product
+from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
 from ocop.catalog.certificates import current_certificate
@@ -32,7 +33,7 @@ from ocop.catalog.services import (
     search_products,
     sku_error,
 )
-from ocop.catalog.tables import Image
+from ocop.catalog.tables import Certificate, Image
 from ocop.marketplaces import NAMES
 from ocop.domain.dates import today_vn
 from ocop.domain.money import format_vnd
@@ -354,8 +355,13 @@ async def certificate_scan(
     request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]
 ) -> Response[bytes]:
     await get_product(me, product_id)
-    cert = await current_certificate(product_id)
-    if cert is None or not cert["scan_key"]:
+    cert = (
+        await Certificate.select(Certificate.scan_key)
+        .where((Certificate.product == product_id) & (Certificate.scan_key != ""))
+        .order_by(Certificate.id, ascending=False)
+        .first()
+    )
+    if cert is None:
         raise NotFoundException("Not found.")
     data = await request.app.state.media.get(cert["scan_key"])
     kind = "application/pdf" if data[:4] == b"%PDF" else "application/octet-stream"

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ocop import db
-from ocop.accounts.access import combine, product_scope
+from ocop.accounts.access import combine
+from ocop.catalog.access import product_scope
 from ocop.accounts.audit import diff, record
 from ocop.accounts.auth import Principal
 from ocop.catalog.certificates import current_certificate, current_column, products_whose_current

@@ -29,16 +29,12 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
     return report.logins
 
 
-def run_demo(settings: Settings, *, host: str, port: int, fresh: bool,
-             serve: Callable[[Settings], int] | None = None) -> int:
+def run_demo(settings: Settings, *, host: str, port: int, fresh: bool, serve: Callable[[Settings], int]) -> int:
+    """Prepare the demo database, then ``serve`` the site (``ocop.cli.serve.serve``)."""
     settings = settings.listening_on(host, port)
     if settings.sync_interval_minutes == 15:  # the default: in a demo, show review results and orders soon
         settings = settings.with_overrides(sync_interval_minutes=1)
     asyncio.run(prepare_demo_database(settings, fresh=fresh))
-    if serve is None:
-        from ocop.cli.serve import serve as serve_default
-
-        serve = serve_default
     print("\n=== OCOP demo ===")
     print(f"Trang web / site:            http://{host}:{port}/")
     if settings.sandbox:

@@ -15,7 +15,8 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import Body
 
-from ocop.accounts.access import get_product, producer_scope
+from ocop.accounts.access import producer_scope
+from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
 from ocop.marketplace.pages import kick

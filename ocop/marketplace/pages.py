@@ -15,7 +15,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
-from ocop.accounts.access import get_producer, get_product, producer_scope
+from ocop.accounts.access import get_producer, producer_scope
+from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
 from ocop.catalog.tables import Product

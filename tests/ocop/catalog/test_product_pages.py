@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from ocop.audit.tables import AuditEvent
+from ocop.accounts.tables import AuditEvent
 from ocop.catalog.jobs import normalize_image_row
 from ocop.storage import media_store
 from ocop.catalog.tables import Certificate, Image, Product

@@ -9,7 +9,8 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from ocop.accounts.access import combine, get_producer, producer_scope, product_scope
+from ocop.accounts.access import combine, get_producer, producer_scope
+from ocop.catalog.access import product_scope
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_staff
 from ocop.catalog.services import EXPIRING_DAYS

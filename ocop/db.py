@@ -6,6 +6,7 @@ the tables to an engine and migrating belong to the schema (:mod:`ocop.piccolo_a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -77,6 +78,15 @@ async def fetch_dicts(table: type[Table], sql: str, *args: Any) -> list[dict[str
         return [dict(row) for row in await engine.pool.fetch(query, *query_args)]
     rows: list[dict[str, Any]] = await table.raw(sql, *args)
     return rows
+
+
+def json_value(value: Any, empty: Any = None) -> Any:
+    """A JSON column's value as Python data. Piccolo's ``select()`` hands JSON columns back as text
+    (objects and raw queries as the driver gives them), so every reader goes through this;
+    ``empty`` stands for NULL or an empty text."""
+    if isinstance(value, (str, bytes)):
+        return json.loads(value) if value else empty
+    return empty if value is None else value
 
 
 async def ping(engine: Engine) -> None:

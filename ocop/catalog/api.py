@@ -6,7 +6,6 @@ accept the same values and report the same field errors, in the shared error sha
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, QueryParameter
 
+from ocop import db
 from ocop.accounts.access import combine, get_producer, owner_for_new_product, scope_key
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
@@ -211,9 +211,7 @@ def certificate_out(row: dict[str, Any]) -> CertificateOut:
 
 
 def image_out(row: dict[str, Any]) -> ImageOut:
-    renditions = row["renditions"]
-    if isinstance(renditions, str):
-        renditions = json.loads(renditions)
+    renditions = db.json_value(row["renditions"], {})
     return ImageOut(
         id=row["id"],
         position=row["position"],

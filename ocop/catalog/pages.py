@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from ocop import db
 from ocop.accounts.access import owner_for_new_product
 from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
@@ -334,12 +335,7 @@ async def rendition(
     if row is None:
         raise NotFoundException("Not found.")
     await get_product(me, int(row["product"]))
-    renditions = row["renditions"]
-    if isinstance(renditions, str):
-        import json
-
-        renditions = json.loads(renditions)
-    info = (renditions or {}).get(profile)
+    info = db.json_value(row["renditions"], {}).get(profile)
     if info is None:
         raise NotFoundException("Not found.")
     data = await request.app.state.media.get(info["key"])

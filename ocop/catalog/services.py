@@ -3,7 +3,6 @@ and the data behind a product page. Callers have already checked access (``ocop.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,14 +29,10 @@ class SkuTaken(Exception):
     pass
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 async def images_of(product_id: int) -> list[dict[str, Any]]:
     rows = await Image.select().where(Image.product == product_id).order_by(Image.position).order_by(Image.id)
     for row in rows:
-        row["renditions"] = _json(row["renditions"]) or {}
+        row["renditions"] = db.json_value(row["renditions"], {})
     return rows
 
 
@@ -256,4 +251,4 @@ async def _attach_covers(items: list[dict[str, Any]]) -> None:
     cover_of = {c["product"]: c for c in covers}  # last write wins = lowest position
     for row in items:
         cover = cover_of.get(row["id"])
-        row["cover_id"] = cover["id"] if cover and "web_thumb" in (_json(cover["renditions"]) or {}) else None
+        row["cover_id"] = cover["id"] if cover and "web_thumb" in db.json_value(cover["renditions"], {}) else None

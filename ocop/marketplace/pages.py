@@ -6,7 +6,6 @@ is named in the URL or chosen on the staff pages) and every action is audited.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from litestar import Request, get, post
@@ -15,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
+from ocop import db
 from ocop.accounts.access import get_producer, producer_scope
 from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
@@ -160,8 +160,7 @@ async def sync_page(me: Me) -> Template:
                      .where(Listing.state.is_in(["failed", "rejected"]) & Listing.shop.producer.is_in(ids))
                      .order_by(Listing.updated_at, ascending=False).limit(100))
     for run in runs:
-        if isinstance(run["counts"], str):
-            run["counts"] = json.loads(run["counts"] or "{}")
+        run["counts"] = db.json_value(run["counts"], {})
     return render("marketplace/sync.html", runs=runs, failing=failing, names=NAMES)
 
 

@@ -7,13 +7,13 @@ which differ per shop), so "re-push only when what we would send changed" is a s
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 
 import msgspec
 
 from connectors.base import ProductInput
+from ocop import db
 from ocop.catalog.certificates import current_certificate
 from ocop.catalog.tables import Image, Product
 
@@ -36,10 +36,7 @@ def rendition_keys(images: list[dict], marketplace: str) -> tuple[str, ...]:
     for image in sorted(images, key=lambda i: (i["position"], i["id"])):
         if image.get("status") != "ready":
             continue
-        renditions = image["renditions"]
-        if isinstance(renditions, str):
-            renditions = json.loads(renditions or "{}")
-        chosen = renditions.get(marketplace)
+        chosen = db.json_value(image["renditions"], {}).get(marketplace)
         if isinstance(chosen, dict) and chosen.get("key"):
             keys.append(str(chosen["key"]))
     return tuple(keys)

@@ -3,7 +3,7 @@
 A request only writes the database (listing → ``pending`` with a new payload version and
 ``next_attempt_at``); the dispatcher hands due listings to arq. So a request made while Redis is
 down or restarting is not lost, and duplicate requests collapse on the arq job id
-``publish:{listing}:{version}:{attempt}``.
+``publish_listing:{listing}:{version}:{attempts}`` (``ocop.marketplace.jobs.job_id``).
 """
 
 from __future__ import annotations

@@ -104,9 +104,9 @@ class ProductPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Tru
     net_quantity: str | UnsetType = UNSET
     price: str | int | None | UnsetType = UNSET
     weight: str | int | None | UnsetType = UNSET
-    length_cm: str | float | None | UnsetType = UNSET
-    width_cm: str | float | None | UnsetType = UNSET
-    height_cm: str | float | None | UnsetType = UNSET
+    length_cm: str | int | float | None | UnsetType = UNSET
+    width_cm: str | int | float | None | UnsetType = UNSET
+    height_cm: str | int | float | None | UnsetType = UNSET
     stock: str | int | None | UnsetType = UNSET
     shelf_life_days: str | int | None | UnsetType = UNSET
     ingredients: str | UnsetType = UNSET

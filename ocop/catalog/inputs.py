@@ -174,7 +174,9 @@ def check_product(
     return Checked(product=product, errors=errors)
 
 
-def check_certificate(raw: Mapping[str, Raw], names: Mapping[str, str]) -> tuple[CertificateInput, list[FieldError]]:
+def check_certificate(
+    raw: Mapping[str, Raw], names: Mapping[str, str]
+) -> tuple[CertificateInput, list[FieldError]]:
     """Read a certification decision (``names``: the caller's name -> the :class:`CertificateInput`
     field): 3 to 5 stars, a decision number like ``1234/QĐ-UBND``, an issue date, a validity of 1 to
     120 months (36 when not given)."""

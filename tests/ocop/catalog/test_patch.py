@@ -3,15 +3,13 @@ read the same values into the same field errors."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ocop.accounts.tokens import create_token
-from ocop.audit.tables import AuditEvent
 from ocop.catalog.forms import check_product_form
 from ocop.catalog.tables import Product
 from ocop.domain.text import fold
-from tests.ocop.web.support import make_producer, make_user
+from tests.ocop.web.support import audited_changes, make_producer, make_user
 
 STORED = {
     "sku": "BT-01",
@@ -46,31 +44,24 @@ async def _stored(product_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-async def _audited(product_id: int) -> list[dict[str, Any]]:
-    rows = await (
-        AuditEvent.select(AuditEvent.changes)
-        .where((AuditEvent.action == "product.update") & (AuditEvent.entity_id == product_id))
-        .order_by(AuditEvent.id)
-    )
-    return [json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"] for r in rows]
-
-
 async def test_patch_changes_only_the_fields_sent_and_audits_them(db, app_client, redis_url) -> None:
     product_id, token = await _seed()
     async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
         auth = {"authorization": f"Bearer {token}"}
-        response = await client.patch(f"/api/v1/products/{product_id}", json={"price": "120.000"}, headers=auth)
+        url = f"/api/v1/products/{product_id}"
+        response = await client.patch(url, json={"price": "120.000"}, headers=auth)
         assert response.status_code == 200, response.text
         assert response.json()["price_vnd"] == 120_000 and response.json()["name"] == STORED["name"]
         assert await _stored(product_id) == {**STORED, "price_vnd": 120_000}
-        assert await _audited(product_id) == [{"price_vnd": [150_000, 120_000]}]
+        assert await audited_changes("product.update", product_id) == [{"price_vnd": [150_000, 120_000]}]
 
         # a draft needs only its name, so the price may go; the product stays what it was otherwise
         response = await client.patch(
             f"/api/v1/products/{product_id}", json={"draft": True, "length_cm": "12,5"}, headers=auth
         )
         assert response.status_code == 200, response.text
-        assert await _stored(product_id) == {**STORED, "price_vnd": 120_000, "length_mm": 125, "status": "draft"}
+        changed = {"price_vnd": 120_000, "length_mm": 125, "status": "draft"}
+        assert await _stored(product_id) == {**STORED, **changed}
 
 
 async def test_patch_null_empties_a_field(db, app_client, redis_url) -> None:
@@ -84,8 +75,9 @@ async def test_patch_null_empties_a_field(db, app_client, redis_url) -> None:
         )
         assert response.status_code == 200, response.text
         assert response.json()["weight_g"] is None
-        assert await _stored(product_id) == {**STORED, "weight_g": None, "shelf_life_days": None, "ingredients": ""}
-        assert await _audited(product_id) == [
+        emptied = {"weight_g": None, "shelf_life_days": None, "ingredients": ""}
+        assert await _stored(product_id) == {**STORED, **emptied}
+        assert await audited_changes("product.update", product_id) == [
             {"weight_g": [500, None], "shelf_life_days": [180, None], "ingredients": ["Gạo, dừa", ""]}
         ]
 
@@ -116,7 +108,7 @@ async def test_patch_checks_the_product_as_changed_with_field_errors(db, app_cli
         unknown = await client.patch(f"/api/v1/products/{product_id}", json={"price_vnd": 1}, headers=auth)
         assert unknown.status_code == 400 and "price_vnd" in unknown.text
         assert await _stored(product_id) == STORED
-        assert await _audited(product_id) == []
+        assert await audited_changes("product.update", product_id) == []
 
 
 FORM_AND_API = [
@@ -165,7 +157,8 @@ async def test_the_form_and_the_api_give_the_same_error_for_the_same_value(db, a
             form = check_product_form({**VALID_FORM, **VALID_CERTIFICATE, form_field: typed}, draft=False)
             assert [e.field for e in form.errors] == [form_field], (form_field, form.errors)
             body = {"stars": 4, "decision_number": "12/QĐ-UBND", "issued_on": "2025-03-15", api_field: sent}
-            response = await client.post(f"/api/v1/products/{product_id}/certificates", json=body, headers=auth)
+            url = f"/api/v1/products/{product_id}/certificates"
+            response = await client.post(url, json=body, headers=auth)
             assert response.status_code == 422, (api_field, response.text)
             fields = response.json()["error"]["fields"]
             assert [f["field"] for f in fields] == [api_field], fields

@@ -3,32 +3,22 @@ checked whole, with the sign-up form's field errors."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ocop.accounts.tokens import create_token
-from ocop.audit.tables import AuditEvent
 from ocop.producers.addresses import ward_options
 from ocop.producers.services import validate_producer
 from ocop.producers.tables import Producer
-from tests.ocop.web.support import GIA_LAI, HA_NOI, make_producer, make_user, ward_code
+from tests.ocop.web.support import GIA_LAI, HA_NOI, audited_changes, make_producer, make_user, ward_code
 
 COLUMNS = ("kind", "legal_name", "tax_code", "phone", "email", "representative", "address_line",
            "province_code", "commune_code")
 
 
 async def _stored(producer_id: int) -> dict[str, Any]:
-    row = await Producer.select(*[getattr(Producer, c) for c in COLUMNS]).where(Producer.id == producer_id).first()
+    columns = [getattr(Producer, c) for c in COLUMNS]
+    row = await Producer.select(*columns).where(Producer.id == producer_id).first()
     return dict(row)
-
-
-async def _audited(producer_id: int) -> list[dict[str, Any]]:
-    rows = await (
-        AuditEvent.select(AuditEvent.changes)
-        .where((AuditEvent.action == "producer.update") & (AuditEvent.entity_id == producer_id))
-        .order_by(AuditEvent.id)
-    )
-    return [json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"] for r in rows]
 
 
 async def test_producer_patch_changes_only_what_it_is_sent(db, app_client, redis_url) -> None:
@@ -44,7 +34,8 @@ async def test_producer_patch_changes_only_what_it_is_sent(db, app_client, redis
         assert ok.status_code == 200, ok.text
         assert ok.json()["phone"] == "+842563822123" and ok.json()["legal_name"] == "HTX A"
         assert await _stored(mine) == {**stored, "phone": "+842563822123"}
-        assert await _audited(mine) == [{"phone": ["+84912345678", "+842563822123"]}]
+        phone = {"phone": ["+84912345678", "+842563822123"]}
+        assert await audited_changes("producer.update", mine) == [phone]
 
         emptied = await client.patch(f"/api/v1/producers/{mine}", json={"email": ""}, headers=auth)
         assert emptied.status_code == 200, emptied.text
@@ -53,7 +44,8 @@ async def test_producer_patch_changes_only_what_it_is_sent(db, app_client, redis
         # the details as changed are checked whole: a new province needs a commune of it
         moved = await client.patch(f"/api/v1/producers/{mine}", json={"province_code": HA_NOI}, headers=auth)
         assert moved.status_code == 422, moved.text
-        assert [(f["field"], f["code"]) for f in moved.json()["error"]["fields"]] == [("commune_code", "unknown_ward")]
+        problems = [(f["field"], f["code"]) for f in moved.json()["error"]["fields"]]
+        assert problems == [("commune_code", "unknown_ward")]
         bad = await client.patch(f"/api/v1/producers/{mine}", json={"tax_code": "4100259565"}, headers=auth)
         assert bad.status_code == 422 and [f["field"] for f in bad.json()["error"]["fields"]] == ["tax_code"]
         unknown = await client.patch(f"/api/v1/producers/{mine}", json={"telephone": "0912"}, headers=auth)
@@ -67,14 +59,15 @@ async def test_producer_patch_changes_only_what_it_is_sent(db, app_client, redis
     assert await _stored(mine) == {
         **stored, "phone": "+842563822123", "email": "", "province_code": HA_NOI, "commune_code": commune
     }
-    assert len(await _audited(mine)) == 3
+    assert len(await audited_changes("producer.update", mine)) == 3
 
 
 def test_the_form_and_the_api_read_a_producer_alike() -> None:
     """The form sends strings, the API numbers: the same details read the same."""
     details = {"kind": "htx", "legal_name": "HTX A", "tax_code": "4100259564", "phone": "0912 345 678"}
     commune = ward_options(GIA_LAI)[0].code
-    form, form_errors = validate_producer({**details, "province_code": str(GIA_LAI), "commune_code": str(commune)})
+    typed = {"province_code": str(GIA_LAI), "commune_code": str(commune)}
+    form, form_errors = validate_producer({**details, **typed})
     api, api_errors = validate_producer({**details, "province_code": GIA_LAI, "commune_code": commune})
     assert form == api and form is not None and not form_errors and not api_errors
     form, form_errors = validate_producer({**details, "province_code": str(GIA_LAI), "commune_code": "1"})

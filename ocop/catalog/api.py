@@ -21,9 +21,11 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, QueryParameter
 from msgspec import UNSET, UnsetType
 
-from ocop.accounts.access import get_producer, get_product, owner_for_new_product, scope_key
+from ocop.accounts.access import get_producer, owner_for_new_product, scope_key
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
+from ocop.catalog.access import get_product
+from ocop.catalog.certificates import current_certificate
 from ocop.catalog.forms import PRODUCT_FIELDS as FORM_PRODUCT_FIELDS
 from ocop.catalog.inputs import Checked, check_certificate, check_product
 from ocop.catalog.photos import UPLOAD_BODY_LIMIT, PhotoRefused, add_photo
@@ -32,7 +34,6 @@ from ocop.catalog.services import (
     ProductQuery,
     SkuTaken,
     images_of,
-    latest_certificate,
     product_summary,
     save_product,
     search_products,
@@ -42,6 +43,7 @@ from ocop.catalog.services import add_certificate as record_certificate
 from ocop.catalog.tables import Certificate
 from ocop.change_feed import ChangeFeed, FeedCache
 from ocop.domain.dates import today_vn
+from ocop.marketplaces import CODES
 from ocop.web.api_support import Page, PathId, PerPage, QueryId, RowId, invalid
 from ocop.web.errors import ApiError
 from ocop.web.render import client_ip
@@ -310,7 +312,7 @@ class ProductController(Controller):
         status: FromQuery[str] = "",
         expiring: Annotated[bool, QueryParameter(description="certificate expires within 90 days")] = False,
         producer_id: QueryId = None,
-        marketplace: Annotated[str, QueryParameter(pattern="^(|shopee|lazada|tiktok|tiki)$")] = "",
+        marketplace: Annotated[str, QueryParameter(pattern=f"^(|{'|'.join(CODES)})$")] = "",
         sort: Annotated[str, QueryParameter(pattern="^(name|updated|price|created)$")] = "name",
         desc: FromQuery[bool] = False,
         page: Page = 1,
@@ -369,7 +371,7 @@ class ProductController(Controller):
     async def readiness_(self, me: Me, product_id: PathId) -> list[ReadinessOut]:
         product = await get_product(me, product_id)
         result = readiness(
-            product, await latest_certificate(product_id), await images_of(product_id), today_vn()
+            product, await current_certificate(product_id), await images_of(product_id), today_vn()
         )
         return [
             ReadinessOut(

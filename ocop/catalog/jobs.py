@@ -7,28 +7,24 @@ job itself succeeds, since retrying a bad picture cannot help.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from media.errors import MediaRejected
-from media.pipeline import normalize
 from media.profiles import PROFILES
+from media.service import rederive
 from media.store import Store
 from ocop.catalog.tables import Image
 from ocop.jobs.registry import job
 from ocop.storage import media_store
 
-__all__ = ["media_store", "normalize_image_row"]
-
 
 async def normalize_image_row(store: Store, image_id: int) -> str:
     """Render one Image row; returns its new status (ready | rejected), or "gone"."""
-    row = await Image.select().where(Image.id == image_id).first()
+    row = await Image.select(Image.original_key).where(Image.id == image_id).first()
     if row is None:
         return "gone"
-    data = await store.get(row["original_key"])
     try:
-        result = await asyncio.to_thread(normalize, data, list(PROFILES.values()))
+        result = await rederive(store, row["original_key"], list(PROFILES.values()))
     except MediaRejected as exc:
         await Image.update(
             {
@@ -38,19 +34,12 @@ async def normalize_image_row(store: Store, image_id: int) -> str:
             }
         ).where(Image.id == image_id)
         return "rejected"
-    renditions: dict[str, Any] = {}
-    for name, rendition in result.renditions.items():
-        key = await store.put(rendition.data)
-        renditions[name] = {
-            "key": key,
-            "width": rendition.width,
-            "height": rendition.height,
-            "bytes": len(rendition.data),
-            "format": rendition.format,
-        }
-    refused = {name: exc.message_vi for name, exc in result.refused.items()}
+    renditions = {
+        name: {"key": r.key, "width": r.width, "height": r.height, "bytes": r.bytes, "format": r.format}
+        for name, r in result.renditions.items()
+    }
     status = "ready" if "web_thumb" in renditions else "rejected"
-    message = "; ".join(f"{name}: {msg}" for name, msg in refused.items())
+    message = "; ".join(f"{name}: {refusal.message_vi}" for name, refusal in result.refused.items())
     await Image.update(
         {
             Image.status: status,
@@ -58,7 +47,7 @@ async def normalize_image_row(store: Store, image_id: int) -> str:
             Image.width: result.source.width,
             Image.height: result.source.height,
             Image.phash: f"{result.phash:016x}",
-            Image.error_code: "too_small" if refused else "",
+            Image.error_code: "too_small" if result.refused else "",
             Image.error_message: message[:500],
         }
     ).where(Image.id == image_id)

@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ocop import db
-from ocop.accounts.access import combine, product_scope
+from ocop.accounts.access import combine
+from ocop.catalog.access import product_scope
 from ocop.accounts.audit import diff, record
 from ocop.accounts.auth import Principal
+from ocop.catalog.certificates import current_certificate, current_column, products_whose_current
 from ocop.catalog.inputs import CertificateInput, Checked
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.domain.dates import today_vn
@@ -32,15 +34,6 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def latest_certificate(product_id: int) -> dict[str, Any] | None:
-    return (
-        await Certificate.select()
-        .where(Certificate.product == product_id)
-        .order_by(Certificate.id, ascending=False)
-        .first()
-    )
-
-
 async def images_of(product_id: int) -> list[dict[str, Any]]:
     rows = await Image.select().where(Image.product == product_id).order_by(Image.position).order_by(Image.id)
     for row in rows:
@@ -58,7 +51,7 @@ async def save_product(
     ip: str = "",
 ) -> int:
     """Insert the product, or update the fields it was given (the others keep their stored value),
-    and write its certificate; returns the product id. ``checked`` has been read and checked
+    and write its current certificate; returns the product id. ``checked`` has been read and checked
     against the stored product (``ocop.catalog.inputs``). The audit event names the changed fields.
     Raises SkuTaken when the producer already uses the SKU for another product."""
     values = checked.product.given()
@@ -94,7 +87,7 @@ async def save_product(
             action = "product.update"
         cert = checked.certificate
         if cert is not None or scan_key:
-            existing = await latest_certificate(product_id)
+            existing = await current_certificate(product_id)
             cert_values: dict[str, Any] = {}
             if cert is not None:
                 cert_values = {
@@ -160,7 +153,7 @@ class ProductQuery:
     status: str = ""
     expiring: bool = False
     marketplace: str = ""
-    """Only products with a listing on this marketplace (shopee | lazada | tiktok | tiki)."""
+    """Only products with a listing on this marketplace (a code of ``ocop.marketplaces``)."""
     producer_id: int | None = None
     sort: str = "name"
     desc: bool = False
@@ -185,7 +178,7 @@ async def search_products(
 ) -> PageOf:
     """Accent-insensitive search on ``name_folded`` ("banh trang" finds "Bánh tráng", "d" finds "đ"),
     filters and sort, limited to what ``me`` may see. Each item carries ``producer_name`` and its
-    latest certificate's ``stars``/``expires_on``; with ``covers`` (the pages' thumbnails) also
+    current certificate's ``stars``/``expires_on``; with ``covers`` (the pages' thumbnails) also
     ``cover_id``, which the JSON API does not show and so does not pay for."""
     today = today or today_vn()
     clauses: list[Any] = [product_scope(me)]
@@ -200,12 +193,14 @@ async def search_products(
     if query.producer_id:
         clauses.append(Product.producer == query.producer_id)
     if query.stars or query.expiring:
-        cert = Certificate.select(Certificate.product)
+        conditions, args = [], []
         if query.stars:
-            cert = cert.where(Certificate.stars == query.stars)
+            conditions.append("ps.stars = {}")
+            args.append(query.stars)
         if query.expiring:
-            cert = cert.where(Certificate.expires_on <= today + timedelta(days=EXPIRING_DAYS))
-        ids = sorted({r["product"] for r in await cert})
+            conditions.append("ps.expires_on <= {}")
+            args.append(today + timedelta(days=EXPIRING_DAYS))
+        ids = await products_whose_current(" AND ".join(conditions), *args)
         clauses.append(Product.id.is_in(ids or [-1]))
     if query.marketplace:
         from ocop.marketplace.tables import Listing
@@ -244,22 +239,21 @@ async def search_products(
 # (tests/bench/load_bench.py). The total is an uncorrelated scalar subquery, computed once by both
 # SQLite and PostgreSQL (``COUNT(*) OVER ()`` would materialise every matching row before the
 # LIMIT: 12 ms instead of 2 for a province's 2,200 products, EXPLAIN ANALYZE on PostgreSQL 15).
-# The latest certificate (highest id) comes from correlated subqueries on the indexed
-# ``certificate.product``, evaluated for the page's rows only. The filters stay piccolo clauses
+# The current certificate (``ocop.catalog.certificates``) comes from correlated subqueries on the
+# indexed ``certificate.product``, evaluated for the page's rows only. The filters stay piccolo clauses
 # (``product_scope`` is the one definition of who sees what): they render against piccolo's own
 # join alias ``"product$producer"``, which FROM reuses.
 _FROM = (
     'FROM "product" LEFT JOIN "producer" "product$producer"'
     ' ON "product"."producer" = "product$producer"."id"'
 )
-_LATEST_CERT = (
-    'SELECT c.{} FROM "certificate" c WHERE c."product" = "product"."id" ORDER BY c."id" DESC LIMIT 1'
-)
+_PRODUCT_ID = '"product"."id"'
 _PAGE_SQL = (
     "SELECT "
     + ", ".join(f'"product"."{c._meta.db_column_name}"' for c in Product._meta.columns)
     + ', "product$producer"."legal_name" AS "producer_name", ({total}) AS "total_rows"'
-    + f', ({_LATEST_CERT.format("stars")}) AS "stars", ({_LATEST_CERT.format("expires_on")}) AS "expires_on" '
+    + f', {current_column("stars", _PRODUCT_ID)} AS "stars"'
+    + f', {current_column("expires_on", _PRODUCT_ID)} AS "expires_on" '
     + _FROM
 )
 
@@ -271,7 +265,7 @@ def _tidy(row: dict[str, Any]) -> None:
 
 
 async def product_summary(product_id: int) -> dict[str, Any] | None:
-    """One product as a search item (``producer_name``, latest certificate's ``stars`` and
+    """One product as a search item (``producer_name``, current certificate's ``stars`` and
     ``expires_on``) in one statement: what the API answers after a create or update."""
     rows = await db.fetch_dicts(Product, _PAGE_SQL.format(total="SELECT 1") + ' WHERE "product"."id" = {}', product_id)
     if not rows:

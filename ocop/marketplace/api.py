@@ -16,7 +16,8 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, QueryParameter
 
-from ocop.accounts.access import combine, get_product, producer_scope, product_scope
+from ocop.accounts.access import combine, producer_scope
+from ocop.catalog.access import get_product, product_scope
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
 from ocop.catalog.tables import Product

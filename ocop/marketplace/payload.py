@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import msgspec
 
 from connectors.base import ProductInput
-from ocop.catalog.tables import Certificate, Image, Product
+from ocop.catalog.certificates import current_certificate
+from ocop.catalog.tables import Image, Product
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,7 @@ async def build_draft(product_id: int, marketplace: str, seller_sku: str) -> Dra
     product = await Product.select().where(Product.id == product_id).first()
     if product is None:
         raise LookupError(f"product {product_id} not found")
-    cert = (await Certificate.select().where(Certificate.product == product_id)
-            .order_by(Certificate.issued_on, ascending=False).first())
+    cert = await current_certificate(product_id)
     images = await Image.select().where(Image.product == product_id)
     keys = rendition_keys(images, marketplace)
     item = ProductInput(

@@ -16,7 +16,6 @@ from vietnam_provinces import Ward
 
 from ocop.accounts.auth import Principal
 
-MARKETPLACES = ("shopee", "lazada", "tiktok", "tiki")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +116,7 @@ def scope_where(scope: Scope, where: Where, producer: str = "pr") -> Where:
 def filter_where(filters: Filters, where: Where, *, shop: str | None = "s", product: bool = True,
                  stars: str = "ps.stars", producer: str = "pr") -> Where:
     """``shop``: alias of the shop row (None when the query has none); ``product``: whether the
-    query joins ``p`` (product) and the latest-certificate row ``ps``."""
+    query joins ``p`` (product) and the current-certificate row ``ps``."""
     if filters.marketplace and shop is not None:
         where.add(f"{shop}.marketplace = {{}}", filters.marketplace)
     if filters.commune_codes:

@@ -9,7 +9,8 @@ import pytest
 from arq.jobs import JobStatus
 from PIL import Image as PILImage
 
-from ocop.catalog.jobs import media_store, normalize_image_row
+from ocop.catalog.jobs import normalize_image_row
+from ocop.storage import media_store
 from ocop.catalog.photos import MAX_PHOTO_BYTES, PhotoRefused, add_photo, check_photo
 from ocop.catalog.tables import Image, Product
 from ocop.jobs.queue import QUEUE_NAME, open_queue

@@ -77,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(source: ImportSource, *, dry_run: bool, show_progress: bool) -> ImportResult:
-    from ocop import db
+    from ocop import db, piccolo_app
     from ocop.settings import get_settings
 
     settings = get_settings()
-    engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+    engine = piccolo_app.use_database(db.engine_from_url(settings.effective_database_url))
     await db.prepare(engine)
     sink = _CommandLineSink(settings)
     try:
@@ -119,7 +119,7 @@ class _CommandLineSink:
     async def submit(self, *, product_id: int, position: int, ref: ImageRef, data: bytes) -> None:
         async with self._lock:
             if self.sink is None:
-                from ocop.catalog.jobs import media_store
+                from ocop.storage import media_store
                 from ocop.imports.media_sink import MediaImageSink
                 from ocop.jobs.queue import open_queue
 

@@ -168,7 +168,7 @@ async def _submit(request: Request[Any, Any, Any], me: Me, product_id: int | Non
     product = await get_product(me, product_id) if product_id is not None else None
     producer_id = int(product["producer"]) if product else await owner_for_new_product(me)
     draft = form.get("action") == "draft"
-    checked = check_product_form(form, draft=draft)
+    checked = check_product_form(form, draft=draft, before=product)
     lang = locale(request)
     errors = {e.field: pick(lang, e.message_vi, e.message_en) for e in checked.errors}
     scan_key, scan_errors = await _scan_upload(request, raw)

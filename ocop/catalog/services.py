@@ -14,7 +14,7 @@ from ocop.catalog.access import product_scope
 from ocop.accounts.audit import diff, record
 from ocop.accounts.auth import Principal
 from ocop.catalog.certificates import current_certificate, current_column, products_whose_current
-from ocop.catalog.forms import Checked
+from ocop.catalog.inputs import CertificateInput, Checked
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.domain.dates import today_vn
 from ocop.domain.errors import FieldError
@@ -45,18 +45,23 @@ async def save_product(
     scan_key: str = "",
     ip: str = "",
 ) -> int:
-    """Insert or update the product and its current certificate; returns the product id.
+    """Insert the product, or update the fields it was given (the others keep their stored value),
+    and write its current certificate; returns the product id. ``checked`` has been read and checked
+    against the stored product (``ocop.catalog.inputs``). The audit event names the changed fields.
     Raises SkuTaken when the producer already uses the SKU for another product."""
-    values = dict(checked.product)
-    if not values.get("sku"):
+    values = checked.product.given()
+    if "name" in values:
+        values["name_folded"] = fold(values["name"])
+    if not values.get("sku") and (product_id is None or "sku" in values):
         values["sku"] = "SP-" + secrets.token_hex(3).upper()
-    clash = Product.select(Product.id).where(
-        (Product.producer == producer_id) & (Product.sku == values["sku"])
-    )
-    if product_id is not None:
-        clash = clash.where(Product.id != product_id)
-    if await clash.first():
-        raise SkuTaken(values["sku"])
+    if "sku" in values:
+        clash = Product.select(Product.id).where(
+            (Product.producer == producer_id) & (Product.sku == values["sku"])
+        )
+        if product_id is not None:
+            clash = clash.where(Product.id != product_id)
+        if await clash.first():
+            raise SkuTaken(values["sku"])
     async with Product._meta.db.transaction():
         if product_id is None:
             row = Product(producer=producer_id, **values)
@@ -100,6 +105,33 @@ async def save_product(
         if changes:
             await record(me, action, "product", product_id, producer_id=producer_id, changes=changes, ip=ip)
     return product_id
+
+
+async def add_certificate(
+    me: Principal, product_id: int, producer_id: int, cert: CertificateInput, *, ip: str = ""
+) -> dict[str, Any]:
+    """Record a new certification decision for the product (its earlier ones stay), with an audit
+    event; returns the new row."""
+    async with Certificate._meta.db.transaction():
+        row = Certificate(
+            product=product_id,
+            stars=cert.stars,
+            decision_number=cert.decision_number,
+            issuing_body=cert.issuing_body,
+            issued_on=cert.issued_on,
+            expires_on=cert.expires_on,
+        )
+        await row.save()
+        await record(
+            me,
+            "certificate.create",
+            "product",
+            product_id,
+            producer_id=producer_id,
+            changes={"stars": cert.stars, "decision_number": cert.decision_number},
+            ip=ip,
+        )
+    return row.to_dict()  # type: ignore[no-any-return]
 
 
 def sku_error() -> FieldError:

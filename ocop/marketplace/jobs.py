@@ -93,6 +93,16 @@ async def dispatch_due(redis: Any, *, limit: int = 500) -> int:
     return sent
 
 
+async def kick(redis: Any) -> None:
+    """Hand due work to the queue now, right after a publish or unlist request, rather than at the
+    dispatcher's next tick. Failure is fine: the request is already in the database (the outbox)
+    and the dispatcher will send it."""
+    try:
+        await dispatch_due(redis, limit=200)
+    except Exception:  # noqa: BLE001 - Redis down: the outbox keeps the request
+        return
+
+
 @cron(second={0, 20, 40}, minute=None, timeout_s=60)
 async def dispatch_outbox(ctx: dict[str, Any]) -> int:
     return await dispatch_due(ctx["redis"])

@@ -20,7 +20,7 @@ from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
 from ocop.catalog.tables import Product
-from ocop.marketplace.jobs import dispatch_due
+from ocop.marketplace.jobs import kick
 from ocop.marketplace.listings import STATE_LABELS
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
@@ -49,15 +49,6 @@ async def producer_for(me: Principal, requested: int | None) -> int:
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
-
-
-async def kick(request: Request[Any, Any, Any]) -> None:
-    """Hand due work to the queue now rather than at the dispatcher's next tick. Failure is fine:
-    the request is already in the database (outbox) and the dispatcher will send it."""
-    try:
-        await dispatch_due(request.app.state.queue.redis, limit=200)
-    except Exception:  # noqa: BLE001 - Redis down: the outbox keeps the request
-        return
 
 
 @get("/shops", **PAGE)
@@ -130,7 +121,7 @@ async def publish(request: Request[Any, Any, Any], me: Me, product_id: FromPath[
         if done.changed:
             await record(me, "listing.publish", "listing", done.listing_id, producer_id=product["producer"],
                          changes={"version": done.version}, ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     suffix = f"?err={problems[0]}" if problems else ""
     return see_other(f"/products/{product_id}/marketplaces{suffix}")
 
@@ -143,7 +134,7 @@ async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: FromPath[i
     product = await get_product(me, row["product"])
     if await request_unlist(listing_id, cause=f"user:{me.user_id}", reason="yêu cầu gỡ / unlist requested"):
         await record(me, "listing.unlist", "listing", listing_id, producer_id=product["producer"], ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     return see_other(f"/products/{row['product']}/marketplaces")
 
 
@@ -180,7 +171,7 @@ async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
                 continue
     await record(me, "listing.bulk_publish", "producer", producer_id, producer_id=producer_id,
                  changes={"requested": count}, ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     return see_other(f"/staff/publish/progress?producer={producer_id}")
 
 

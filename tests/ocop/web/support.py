@@ -133,7 +133,7 @@ async def audited_changes(action: str, entity_id: int) -> list[dict[str, Any]]:
     """The ``changes`` of every audit event of this action on this entity, oldest first."""
     import json
 
-    from ocop.audit.tables import AuditEvent
+    from ocop.accounts.tables import AuditEvent
 
     rows = await (
         AuditEvent.select(AuditEvent.changes)

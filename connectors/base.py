@@ -1,7 +1,7 @@
 """The one protocol every marketplace client implements, and the plain values it speaks.
 
 Why one protocol: the publishing and sync jobs in ``ocop`` must not know which
-marketplace they talk to (DESIGN.md, "Connectors"). Everything here is a plain
+marketplace they talk to. Everything here is a plain
 msgspec Struct or exception: ``connectors`` never imports ``ocop`` and the
 values cross the package boundary unchanged.
 

@@ -1,6 +1,6 @@
 """``ocop import FILE [--images ZIP] [--dry-run] [--json] [--template PATH]``.
 
-Exit status (issue 4): 0 when no row failed, 1 when some did, 2 when the file cannot be read at
+Exit status: 0 when no row failed, 1 when some did, 2 when the file cannot be read at
 all. ``--json`` prints exactly one JSON object on stdout. On a terminal a progress bar is drawn
 on stderr. The database is the configured one (``OCOP_DATABASE_URL``); run ``ocop migrate`` first.
 """
@@ -108,7 +108,7 @@ class _CommandLineSink:
     worker is reachable from a command) each photo is normalized right here, by the same job body.
 
     Built on the first photo: the media pipeline's imports and the Redis connection cost a
-    catalogue without photos nothing (issue 4's speed target is measured on the whole process)."""
+    catalogue without photos nothing (``tests/bench/import_bench.py`` measures the whole process)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

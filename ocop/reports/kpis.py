@@ -1,4 +1,4 @@
-"""The province's digital-economy figures (issue 7), each from aggregate SQL.
+"""The province's digital-economy figures, each from aggregate SQL.
 
 Every figure is computed by the database (GROUP BY / COUNT / SUM) over rows in the caller's
 :class:`~ocop.reports.scope.Scope`; nothing loads order rows into Python, so the dashboard stays

@@ -1,6 +1,6 @@
 """Who sees which figures, and the dashboard's own filters, as SQL conditions.
 
-The rule is the one of ``ocop.accounts.access`` (issue 3): admins see everything, staff see the
+The rule is the one of ``ocop.accounts.access``: admins see everything, staff see the
 producers whose address is in their area (a province, optionally narrowed to communes), a producer
 sees only their own producer. Here it is expressed on the ``producer`` row joined as ``pr`` in every
 report query, so every figure — a count, a sum, a top-10 — is computed only over rows in reach.

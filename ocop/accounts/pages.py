@@ -259,8 +259,17 @@ async def tokens_revoke(request: Request[Any, Any, Any], me: Me, token_id: FromP
     return see_other("/account/tokens")
 
 
+
+@get("/forgot", **PAGE)
+async def forgot_password() -> Template:
+    """Accounts here are made and reset by staff (commune or province officers), not by e-mail: the
+    page says whom to ask and what happens next, and what staff do to help."""
+    return render("accounts/forgot.html")
+
+
 ROUTES = [
     login_form,
+    forgot_password,
     login,
     logout,
     password_form,

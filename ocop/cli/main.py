@@ -1,5 +1,5 @@
 """The ``ocop`` command. Each verb parses its own arguments; features own their verbs' code
-(``ocop.imports.cli``, ``media.cli``, ``connectors.sandbox``) and this module only wires them."""
+(``ocop.cli.imports``, ``media.cli``, ``connectors.sandbox``) and this module only wires them."""
 
 from __future__ import annotations
 
@@ -27,18 +27,19 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from ocop import db
+    from ocop import db, piccolo_app
 
     settings = get_settings()
-    asyncio.run(db.migrate(db.engine_from_url(settings.effective_database_url)))
+    asyncio.run(piccolo_app.migrate(db.engine_from_url(settings.effective_database_url)))
     print("Cơ sở dữ liệu đã ở phiên bản mới nhất / database schema is up to date.")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from ocop.cli.serve import serve
     from ocop.demo.run import run_demo
 
-    return run_demo(get_settings(), host=args.host, port=args.port, fresh=args.fresh)
+    return run_demo(get_settings(), host=args.host, port=args.port, fresh=args.fresh, serve=serve)
 
 
 def _user_create(args: argparse.Namespace) -> int:
@@ -119,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true", help="throw away the existing demo database first")
     p.set_defaults(run=_demo)
 
-    configure, run = _optional_feature("ocop.imports.cli", "ocop import")
+    configure, run = _optional_feature("ocop.cli.imports", "ocop import")
     p = verbs.add_parser("import", help="bulk-import a catalogue (XLSX/CSV) with a row-by-row report")
     configure(p)
     p.set_defaults(run=run)

@@ -21,9 +21,9 @@ def serve(settings: Settings, *, on_ready: Callable[[Any], Awaitable[None]] | No
         # The embedded database belongs to this one process: bring it to the schema, so a fresh data
         # folder serves pages instead of "no such table". PostgreSQL is shared by many processes and
         # is migrated once per release (`ocop migrate`, docker-compose's migrate service).
-        from ocop import db
+        from ocop import db, piccolo_app
 
-        asyncio.run(db.migrate(db.engine_from_url(settings.effective_database_url)))
+        asyncio.run(piccolo_app.migrate(db.engine_from_url(settings.effective_database_url)))
     app = create_app(settings, on_ready=on_ready)
     # After create_app: Litestar installs its own root handler when the app is built; this process
     # owns logging, so every line (uvicorn's too: log_config=None) goes through our scrubbed
@@ -44,11 +44,13 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
               "ocop worker needs OCOP_REDIS_URL; in embedded mode the worker runs inside 'ocop serve'.",
               file=sys.stderr)
         return 2
+    from ocop.assembly import WORKER
     from ocop.jobs.worker import build_worker
+    from ocop.piccolo_app import use_database
     from ocop.web.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_json, take_root=True)
-    worker = build_worker(settings, settings.redis_url, burst=burst, manage_db=True)
+    worker = build_worker(settings, settings.redis_url, plan=WORKER, burst=burst, bind_db=use_database)
     if burst:
         asyncio.run(worker.async_run())
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ocop import db
+from ocop import db, piccolo_app
 from ocop.demo.seed import DEMO_PASSWORD, seed
 from ocop.marketplace.apps import sandbox_base_url
 from ocop.settings import Settings
@@ -20,7 +20,7 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
     engine = db.engine_from_url(url)
-    await db.migrate(engine)
+    await piccolo_app.migrate(engine)
     await db.prepare(engine)
     try:
         report = await seed(store=media_store(settings))
@@ -29,19 +29,14 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
     return report.logins
 
 
-def run_demo(settings: Settings, *, host: str, port: int, fresh: bool,
-             serve: Callable[[Settings], int] | None = None) -> int:
+def run_demo(settings: Settings, *, host: str, port: int, fresh: bool, serve: Callable[..., int]) -> int:
+    """Prepare the demo database, then ``serve`` the site (``ocop.cli.serve.serve``); once it is up,
+    the marketplace side (sandbox shops, listings, orders) is seeded in the same process, where the
+    in-process sandbox and worker live (``ocop.demo.market``)."""
     settings = settings.listening_on(host, port)
     if settings.sync_interval_minutes == 15:  # the default: in a demo, show review results and orders soon
         settings = settings.with_overrides(sync_interval_minutes=1)
     asyncio.run(prepare_demo_database(settings, fresh=fresh))
-    if serve is None:
-        from ocop.cli.serve import serve as serve_default
-        from ocop.demo.market import seed_marketplace
-
-        def serve(s: Settings) -> int:
-            # Sandbox shops, listings and orders need the in-process sandbox and worker: seeded once up.
-            return serve_default(s, on_ready=seed_marketplace if s.sandbox and not s.sandbox_url else None)
     print("\n=== OCOP demo ===")
     print(f"Trang web / site:            http://{host}:{port}/")
     if settings.sandbox:
@@ -50,4 +45,6 @@ def run_demo(settings: Settings, *, host: str, port: int, fresh: bool,
     print("Tài khoản / logins:          admin (quản trị), canbo.gialai (cán bộ tỉnh), "
           "canbo.tuyphuoc (cán bộ xã), bauda · tamquan · goboi · chuse · phugia (chủ thể OCOP)")
     print("Dừng / stop: Ctrl+C\n", flush=True)
-    return serve(settings)
+    from ocop.demo.market import seed_marketplace
+
+    return serve(settings, on_ready=seed_marketplace if settings.sandbox and not settings.sandbox_url else None)

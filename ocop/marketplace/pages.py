@@ -6,7 +6,6 @@ is named in the URL or chosen on the staff pages) and every action is audited.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from litestar import Request, get, post
@@ -15,26 +14,28 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
-from ocop.accounts.access import get_producer, get_product, producer_scope
+from ocop import db
+from ocop.accounts.access import get_producer, producer_scope
+from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
 from ocop.accounts.tables import User
 from ocop.catalog.tables import Product
-from ocop.marketplace.apps import MARKETPLACE_NAMES
-from ocop.marketplace.jobs import dispatch_due
-from ocop.marketplace.listings import STATE_LABELS_VI
+from ocop.marketplace.jobs import kick
+from ocop.marketplace.listings import STATE_LABELS
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.reasons import cause_words, explain, halves, user_ids_of
 from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
 from ocop.marketplace.sync import sync_statuses
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
+from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
+from ocop.web.i18n import gettext
 from ocop.web.logs import log
 from ocop.web.render import client_ip, form_dict, render, see_other
 
 PAGE = {"include_in_schema": False, "guards": [requires_user]}
-STATE_LABELS_EN = {"draft": "Draft", "pending": "Waiting", "publishing": "Publishing", "in_review": "In review",
-                   "live": "Live", "rejected": "Rejected", "failed": "Error", "unlisted": "Unlisted"}
+STATE_LABELS_EN = {state: gettext("en", label) for state, label in STATE_LABELS.items()}
 
 
 async def producer_for(me: Principal, requested: int | None) -> int:
@@ -78,22 +79,13 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-async def kick(request: Request[Any, Any, Any]) -> None:
-    """Hand due work to the queue now rather than at the dispatcher's next tick. Failure is fine:
-    the request is already in the database (outbox) and the dispatcher will send it."""
-    try:
-        await dispatch_due(request.app.state.queue.redis, limit=200)
-    except Exception:  # noqa: BLE001 - Redis down: the outbox keeps the request
-        return
-
-
 @get("/shops", **PAGE)
 async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
     producer_id = await producer_for(me, _int(request.query_params.get("producer")))
     producer = await Producer.select().where(Producer.id == producer_id).first()
     rows = await Shop.select().where(Shop.producer == producer_id).order_by(Shop.marketplace)
     error = request.query_params.get("err", "")
-    return render("marketplace/shops.html", producer=producer, shops=rows, names=MARKETPLACE_NAMES,
+    return render("marketplace/shops.html", producer=producer, shops=rows, names=NAMES,
                   message=request.query_params.get("msg", ""),
                   error=CONNECT_ERRORS.get(error, CONNECT_ERRORS["exchange_failed"]) if error else None)
 
@@ -103,7 +95,7 @@ async def connect(request: Request[Any, Any, Any], me: Me, marketplace: FromPath
     """A link, not a form: our CSP (``form-action 'self'``) rightly stops a form submission from
     being redirected to another site, and this step only sends the seller to the marketplace's
     consent page (the signed ``state`` binds the answer to this producer)."""
-    if marketplace not in MARKETPLACE_NAMES:
+    if marketplace not in NAMES:
         raise NotFoundException("Not found.")
     producer_id = await producer_for(me, _int(request.query_params.get("producer")))
     market = request.app.state.market
@@ -160,7 +152,7 @@ async def _listing_context(product: dict[str, Any]) -> dict[str, Any]:
     ids = user_ids_of([e["cause"] for e in events])
     users = {u["id"]: u["display_name"] or u["username"]
              for u in await User.select(User.id, User.username, User.display_name).where(User.id.is_in(ids or [0]))}
-    market_of = {r["id"]: MARKETPLACE_NAMES.get(s["marketplace"], s["marketplace"])
+    market_of = {r["id"]: NAMES.get(s["marketplace"], s["marketplace"])
                  for r in rows for s in shops if s["id"] == r["shop"]}
     for e in events:
         e["by_vi"], e["by_en"] = cause_words(e["cause"], users)
@@ -168,8 +160,8 @@ async def _listing_context(product: dict[str, Any]) -> dict[str, Any]:
         e["explained"] = explain(e["reason"]) if e["to_state"] in ("failed", "rejected") else None
         e["reason_vi"], e["reason_en"] = halves(e["reason"])
     return {"product": product, "shops": shops, "listings": by_shop, "events": events,
-            "waiting": any(r["state"] in WAITING for r in rows), "names": MARKETPLACE_NAMES,
-            "labels_vi": STATE_LABELS_VI, "labels_en": STATE_LABELS_EN}
+            "waiting": any(r["state"] in WAITING for r in rows), "names": NAMES,
+            "labels_vi": STATE_LABELS, "labels_en": STATE_LABELS_EN}
 
 
 @get("/products/{product_id:int}/marketplaces", **PAGE)
@@ -230,7 +222,7 @@ async def publish(request: Request[Any, Any, Any], me: Me, product_id: FromPath[
             changed += 1
             await record(me, "listing.publish", "listing", done.listing_id, producer_id=product["producer"],
                          changes={"version": done.version}, ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     if problems:
         suffix = f"?err={problems[0]}"
     else:
@@ -262,16 +254,15 @@ async def sync_page(me: Me) -> Template:
                                     Listing.shop.marketplace, Listing.product)
                      .where(Listing.state.is_in(["failed", "rejected"]) & Listing.shop.producer.is_in(ids))
                      .order_by(Listing.updated_at, ascending=False).limit(100))
-    shop_names = {r["id"]: f"{MARKETPLACE_NAMES.get(r['marketplace'], r['marketplace'])} · {r['external_shop_id']}"
+    shop_names = {r["id"]: f"{NAMES.get(r['marketplace'], r['marketplace'])} · {r['external_shop_id']}"
                   for r in await Shop.select(Shop.id, Shop.marketplace, Shop.external_shop_id)
                   .where(Shop.id.is_in([r["shop"] for r in runs if r["shop"]] or [0]))}
     for run in runs:
-        if isinstance(run["counts"], str):
-            run["counts"] = json.loads(run["counts"] or "{}")
+        run["counts"] = db.json_value(run["counts"], {})
         run["shop_name"] = shop_names.get(run["shop"], "")
     for row in failing:
         row["explained"] = explain(row["last_error"])
-    return render("marketplace/sync.html", runs=runs, failing=failing, names=MARKETPLACE_NAMES,
+    return render("marketplace/sync.html", runs=runs, failing=failing, names=NAMES,
                   kinds=SYNC_KINDS, count_words=SYNC_COUNTS)
 
 
@@ -299,7 +290,7 @@ async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
             continue
     await record(me, "listing.bulk_publish", "producer", producer_id, producer_id=producer_id,
                  changes={"requested": count}, ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     return see_other(f"/staff/publish/progress?producer={producer_id}")
 
 
@@ -317,7 +308,7 @@ async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
     template = "marketplace/_progress.html" if request.headers.get("hx-request") else "marketplace/progress.html"
     return render(template, producer_id=producer_ids[0], producer_query="&".join(f"producer={p}" for p in producer_ids),
                   counts=counts, waiting=waiting, total=total, connected=connected,
-                  done=total - waiting, labels_vi=STATE_LABELS_VI, labels_en=STATE_LABELS_EN)
+                  done=total - waiting, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
 
 
 ROUTES = [shops_page, connect, callback, product_listings, product_listings_status, publish, unlist, sync_page,

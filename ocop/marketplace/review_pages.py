@@ -15,18 +15,20 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from ocop.accounts.access import combine, product_scope
+from ocop.accounts.access import combine
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff
-from ocop.catalog.readiness import LABELS as MARKET_LABELS
+from ocop.catalog.access import product_scope
+from ocop.catalog.certificates import current_certificates
 from ocop.catalog.readiness import readiness
-from ocop.catalog.services import images_of, latest_certificate
+from ocop.catalog.services import images_of
 from ocop.catalog.tables import Product
 from ocop.domain.dates import today_vn
 from ocop.imports.tables import ImportBatch
-from ocop.marketplace.pages import kick
+from ocop.marketplace.jobs import kick
 from ocop.marketplace.publishing import PublishError, request_publish
 from ocop.marketplace.tables import Shop
+from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
 from ocop.web.render import client_ip, render, see_other
 
@@ -86,6 +88,7 @@ async def review(me: Principal, *, producer_id: int | None = None, since: dateti
             Shop.producer.is_in(producer_ids or [0]) & (Shop.status == "connected")):
         shops.setdefault(shop["producer"], []).append(shop)
     today = today_vn()
+    certificates = await current_certificates([p["id"] for p in products])
     out: dict[int, ProducerReview] = {}
     for product in products:
         owner = product["producer"]
@@ -95,7 +98,7 @@ async def review(me: Principal, *, producer_id: int | None = None, since: dateti
             candidate.problems.append(("chủ thể chưa kết nối gian hàng nào trên sàn",
                                        "the producer has no connected marketplace shop"))
         else:
-            checks = {r.marketplace: r for r in readiness(product, await latest_certificate(product["id"]),
+            checks = {r.marketplace: r for r in readiness(product, certificates.get(product["id"]),
                                                           await images_of(product["id"]), today)}
             for shop in shops[owner]:
                 check = checks.get(shop["marketplace"])
@@ -115,7 +118,7 @@ async def publish_review(request: Request[Any, Any, Any], me: Me) -> Template:
     groups = await review(me, producer_id=producer_id, since=await _since(me, batch_id))
     return render("marketplace/review.html", groups=groups, batch_id=batch_id, producer_id=producer_id,
                   ready=sum(len(g.ready) for g in groups), not_ready=sum(len(g.not_ready) for g in groups),
-                  labels=MARKET_LABELS, message=params.get("msg", ""))
+                  labels=NAMES, message=params.get("msg", ""))
 
 
 @post("/staff/publish/ready", include_in_schema=False, guards=[requires_staff])
@@ -142,7 +145,7 @@ async def publish_ready(request: Request[Any, Any, Any], me: Me) -> Redirect:
         await record(me, "listing.bulk_publish", "producer", group.id, producer_id=group.id,
                      changes={"requested": requested, "products": [c.id for c in group.ready]},
                      ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     query = "&".join(f"producer={p}" for p in producers) or "msg=none"
     return see_other(f"/staff/publish/progress?{query}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, get
@@ -53,6 +54,11 @@ REPORT_WORDS_EN = {
     "Sản phẩm và gian hàng của chủ thể": "The producer's products and shops", "Không có": "None",
     "Nháp": "Draft", "Chờ đăng": "Waiting", "Đang đăng": "Publishing", "Sàn đang duyệt": "In review",
     "Đang bán": "Live", "Bị từ chối": "Rejected", "Lỗi đăng": "Error", "Đã gỡ": "Unlisted",
+    "Tỷ lệ sản phẩm OCOP đang bán trên sàn": "Share of OCOP products live on marketplaces",
+    "sản phẩm": "products", "Doanh thu theo tháng (₫)": "Revenue by month (₫)",
+    "Số đơn hàng theo tháng": "Orders by month", "Doanh thu theo sàn": "Revenue by marketplace",
+    "Doanh thu theo xã/phường": "Revenue by commune/ward", "Doanh thu theo nhóm OCOP": "Revenue by OCOP group",
+    "Doanh thu theo hạng sao": "Revenue by stars",
 }
 _GROUP_LABEL = re.compile(r"^(\d+)\. (.+)$")
 _PATTERNS_EN = ((re.compile(r"^Tháng (\d{2})/(\d{4})$"), r"\1/\2"), (re.compile(r"^Quý (\d)/(\d{4})$"), r"Q\1 \2"),
@@ -105,26 +111,32 @@ def period_choices(today: date) -> list[tuple[str, str]]:
     return [(p.key, p.label) for p in (*months, *quarters, *years)]
 
 
-def build_charts(board: kpis.Dashboard) -> dict[str, str]:
-    """SVG markup of every chart (XML-escaped by :mod:`ocop.reports.charts`, safe to inline)."""
+def build_charts(board: kpis.Dashboard, words: Callable[[str], str] = lambda text: text) -> dict[str, str]:
+    """SVG markup of every chart (XML-escaped by :mod:`ocop.reports.charts`, safe to inline);
+    ``words`` puts titles and labels in the page's language (:func:`report_words`)."""
     online = board.online
     communes = board.by_commune[:MAX_COMMUNE_BARS]
+
+    def points(rows: Any, value: str) -> list[Point]:
+        return [Point(words(r.label), getattr(r, value)) for r in rows]
+
     return {
         "share": charts.gauge(online.online_share_pct.current, chart_id="chart-share",
-                              title="Tỷ lệ sản phẩm OCOP đang bán trên sàn",
-                              caption=f"{online.products_online.current}/{online.products_registered.current} sản phẩm"),
-        "revenue": charts.column_chart([Point(r.label, r.revenue_vnd) for r in board.by_month], fmt=format_vnd,
-                                       chart_id="chart-revenue", title="Doanh thu theo tháng (₫)"),
-        "orders": charts.line_chart([Point(r.label, r.orders) for r in board.by_month], chart_id="chart-orders",
-                                    title="Số đơn hàng theo tháng"),
-        "marketplace": charts.bar_chart([Point(r.label, r.revenue_vnd) for r in board.by_marketplace],
-                                        fmt=format_vnd, chart_id="chart-marketplace", title="Doanh thu theo sàn"),
-        "commune": charts.bar_chart([Point(r.label, r.revenue_vnd) for r in communes], fmt=format_vnd,
-                                    chart_id="chart-commune", title="Doanh thu theo xã/phường"),
-        "group": charts.bar_chart([Point(r.label, r.revenue_vnd) for r in board.by_group], fmt=format_vnd,
-                                  chart_id="chart-group", title="Doanh thu theo nhóm OCOP"),
-        "stars": charts.bar_chart([Point(r.label, r.revenue_vnd) for r in board.by_stars], fmt=format_vnd,
-                                  chart_id="chart-stars", title="Doanh thu theo hạng sao"),
+                              title=words("Tỷ lệ sản phẩm OCOP đang bán trên sàn"),
+                              caption=f"{online.products_online.current}/{online.products_registered.current} "
+                                      + words("sản phẩm")),
+        "revenue": charts.column_chart(points(board.by_month, "revenue_vnd"), fmt=format_vnd,
+                                       chart_id="chart-revenue", title=words("Doanh thu theo tháng (₫)")),
+        "orders": charts.line_chart(points(board.by_month, "orders"), chart_id="chart-orders",
+                                    title=words("Số đơn hàng theo tháng")),
+        "marketplace": charts.bar_chart(points(board.by_marketplace, "revenue_vnd"), fmt=format_vnd,
+                                        chart_id="chart-marketplace", title=words("Doanh thu theo sàn")),
+        "commune": charts.bar_chart(points(communes, "revenue_vnd"), fmt=format_vnd,
+                                    chart_id="chart-commune", title=words("Doanh thu theo xã/phường")),
+        "group": charts.bar_chart(points(board.by_group, "revenue_vnd"), fmt=format_vnd,
+                                  chart_id="chart-group", title=words("Doanh thu theo nhóm OCOP")),
+        "stars": charts.bar_chart(points(board.by_stars, "revenue_vnd"), fmt=format_vnd,
+                                  chart_id="chart-stars", title=words("Doanh thu theo hạng sao")),
     }
 
 
@@ -141,7 +153,7 @@ async def dashboard_page(request: Request[Any, Any, Any], me: Me, q: Q) -> Templ
     board = await kpis.dashboard(q.period, scope, q.filters)
     tables: dict[str, ReportTable] = {t.key: t for t in report_tables(board)}
     return render("reports/dashboard.html", board=board, q=q, qs=q.urlencode(), tables=tables,
-                  charts=build_charts(board), cell=cell, scope_label=SCOPE_LABELS.get(scope.label, scope.label),
+                  charts=build_charts(board, lambda text: report_words(text, locale_of(request))), cell=cell, scope_label=SCOPE_LABELS.get(scope.label, scope.label),
                   periods=period_choices(today_vn()), communes=await commune_choices(scope),
                   chosen_communes=[commune_label(c) for c in q.filters.commune_codes],
                   marketplaces=list(NAMES.items()), groups=GROUPS, stars=STARS,

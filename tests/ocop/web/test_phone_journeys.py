@@ -335,3 +335,6 @@ async def test_staff_journey_on_a_phone(service, tmp_path: Path) -> None:
                            ("s18-products-en", "/products")):
             await page.goto(f"{base}{path}")
             await checks.check(name)
+        await page.goto(f"{base}/reports")  # the charts' own words too (the checks leave SVG out)
+        share = await page.locator("#share svg").first.text_content() or ""
+        assert "products" in share and "sản phẩm" not in share, share

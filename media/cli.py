@@ -1,5 +1,4 @@
-"""``media normalize INPUT... --profile NAME --out DIR`` (wired by the lead as
-``ocop media normalize``; also ``python -m media normalize``).
+"""``ocop media normalize INPUT... --profile NAME --out DIR`` (also ``python -m media normalize``).
 
 Staff run it on a folder of photos before an import (issue 9): one output per
 accepted input in DIR, one JSON line per input on stdout, in input order::
@@ -37,14 +36,13 @@ class _Job:
     profile: str
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    """Add the ``normalize`` sub-command to a ``media`` command parser."""
-    commands = parser.add_subparsers(dest="media_command", required=True, metavar="COMMAND")
-    norm = commands.add_parser(
-        "normalize",
-        help="normalize photos to a marketplace profile and report each as one JSON line",
-        description="Normalize photos to a profile; one JSON line per input; exit 1 if any is refused.",
-    )
+HELP = "normalize photos to a marketplace profile and report each as one JSON line"
+DESCRIPTION = "Normalize photos to a profile; one JSON line per input; exit 1 if any is refused."
+
+
+def configure(norm: argparse.ArgumentParser) -> None:
+    """Add the arguments of ``normalize`` to its own (sub-)parser. The caller names the verb, so
+    ``ocop media normalize`` and ``python -m media normalize`` parse exactly the same way."""
     norm.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (any name; type is sniffed)")
     norm.add_argument("--profile", required=True, choices=sorted(PROFILES), help="output profile")
     norm.add_argument("--out", required=True, type=Path, help="directory for the outputs (created)")
@@ -116,9 +114,7 @@ def _results(jobs: list[_Job], workers: int) -> Iterator[dict[str, object]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute the parsed sub-command; returns the process exit status."""
-    if args.media_command != "normalize":  # pragma: no cover - argparse restricts choices
-        raise ValueError(args.media_command)
+    """Normalize the parsed inputs; returns the process exit status."""
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     names = _output_names(args.inputs, args.profile, out)

@@ -46,6 +46,8 @@ def serve(settings: Settings) -> int:
     logging.getLogger("uvicorn.error").addHandler(errors)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it handled: a clean stop (as uvicorn.run)
+        pass
     except SystemExit:  # uvicorn's exit status 3 when the application's start-up failed
         if server.started:
             raise
@@ -97,3 +99,21 @@ class _StartupErrors(logging.Handler):
             if found:
                 self.reason = found.group(0)
                 return
+
+
+def run_worker(settings: Settings, *, burst: bool = False) -> int:
+    if settings.embedded_redis:
+        print("ocop worker cần OCOP_REDIS_URL; ở chế độ nhúng, worker chạy bên trong 'ocop serve'.\n"
+              "ocop worker needs OCOP_REDIS_URL; in embedded mode the worker runs inside 'ocop serve'.",
+              file=sys.stderr)
+        return 2
+    from ocop.jobs.worker import build_worker
+    from ocop.web.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_json, take_root=True)
+    worker = build_worker(settings, settings.redis_url, burst=burst, manage_db=True)
+    if burst:
+        asyncio.run(worker.async_run())
+    else:
+        worker.run()  # handles SIGINT/SIGTERM: running jobs finish or are re-queued
+    return 0

@@ -97,7 +97,10 @@ def run(host: str = "127.0.0.1", port: int = 8765, config: SandboxConfig | None 
     roots = {name: f"http://{host}:{p}" for name, p in own.items()}
     print(credentials_banner(config, f"http://{host}:{port}", roots), flush=True)
     app = create_sandbox_app(config, own_ports={p: name for name, p in own.items()})
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=sockets)
+    try:
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=sockets)
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it handled: a clean stop (as uvicorn.run)
+        pass
 
 
 class _QuietThread(logging.Filter):

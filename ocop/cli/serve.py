@@ -111,9 +111,13 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
     from ocop.web.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_json, take_root=True)
-    worker = build_worker(settings, settings.redis_url, burst=burst, manage_db=True)
     if burst:
-        asyncio.run(worker.async_run())
+        # arq's Worker keeps the event loop current when it is built: build it inside the loop that
+        # runs it (built outside, ``asyncio.run`` would start a second loop and the run fails).
+        async def run_burst() -> None:
+            await build_worker(settings, settings.redis_url, burst=True, manage_db=True).async_run()
+
+        asyncio.run(run_burst())
     else:
-        worker.run()  # handles SIGINT/SIGTERM: running jobs finish or are re-queued
+        build_worker(settings, settings.redis_url, manage_db=True).run()  # SIGINT/SIGTERM: jobs finish or are re-queued
     return 0

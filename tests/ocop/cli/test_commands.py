@@ -135,3 +135,18 @@ def test_demo_takes_a_free_sandbox_port_when_its_own_is_busy(tmp_path: Path) -> 
     assert second.returncode == 1
     assert f"127.0.0.1:{port} is already in use (another ocop demo?)" in second.stderr
     assert not (tmp_path / "var2" / "ocop.db").exists()  # refused before any work
+
+
+async def test_worker_burst_runs_the_queued_jobs_and_exits(redis_url: str, tmp_path: Path) -> None:
+    from ocop.jobs.queue import open_queue
+
+    queue = await open_queue(redis_url)
+    try:
+        token = uuid.uuid4().hex
+        job_id = await queue.enqueue("heartbeat", token, job_id=f"hb:{token}")
+        assert job_id is not None
+        done = ocop(["worker", "--burst"], {"OCOP_REDIS_URL": redis_url, "OCOP_VAR_DIR": str(tmp_path)})
+        assert done.returncode == 0, done.stderr
+        assert (await queue.result(job_id, timeout_s=5))["token"] == token
+    finally:
+        await queue.close()

@@ -1,7 +1,7 @@
 """The one protocol every marketplace client implements, and the plain values it speaks.
 
 Why one protocol: the publishing and sync jobs in ``ocop`` must not know which
-marketplace they talk to (DESIGN.md, "Connectors"). Everything here is a plain
+marketplace they talk to. Everything here is a plain
 msgspec Struct or exception: ``connectors`` never imports ``ocop`` and the
 values cross the package boundary unchanged.
 
@@ -15,9 +15,9 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
-from typing import Literal, Protocol, TypeVar, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
 
@@ -256,8 +256,11 @@ class MarketplaceClient(Protocol):
     async def refresh_token(self, shop: ShopCredentials) -> TokenSet: ...
 
     async def upload_image(
-        self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg"
-    ) -> UploadedImage: ...
+        self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg", public_url: str = ""
+    ) -> UploadedImage:
+        """``public_url``: where the same picture can be fetched; a marketplace that takes product
+        images by URL instead of an upload (Tiki) answers with it and sends nothing."""
+        ...
 
     async def create_item(self, shop: ShopCredentials, product: ProductInput) -> ItemRef: ...
 
@@ -299,26 +302,3 @@ def split_window(since: datetime, until: datetime, max_window: timedelta) -> lis
         out.append((start, end))
         start = end
     return out
-
-
-T = TypeVar("T")
-
-
-async def call_with_refresh(
-    client: MarketplaceClient,
-    shop: ShopCredentials,
-    op: Callable[[ShopCredentials], Awaitable[T]],
-    on_refreshed: Callable[[TokenSet], Awaitable[None]],
-) -> T:
-    """Run ``op``; on ``AuthExpiredError`` refresh the token, persist it, retry once.
-
-    ``on_refreshed`` runs before the retry because refresh tokens rotate: once
-    the marketplace answered, the old refresh token is dead and the new pair must
-    be stored even if the retried call then fails.
-    """
-    try:
-        return await op(shop)
-    except AuthExpiredError:
-        tokens = await client.refresh_token(shop)
-        await on_refreshed(tokens)
-        return await op(tokens.shop())

@@ -2,7 +2,7 @@
 
 Why it exists: timeouts, retries, rate limits and error mapping are the same
 problem for the four marketplaces, and getting them subtly wrong duplicates
-items on a marketplace. Rules (issue 5, reference/stack.md §4):
+items on a marketplace. Rules:
 
 - httpx timeouts are per socket operation, so every attempt also runs under an
   ``asyncio.timeout`` total deadline.

@@ -1,22 +1,40 @@
-"""Pick the client for a marketplace: the one entry point ``ocop`` calls.
+"""The marketplaces this package speaks, in one list: code, display name and client class.
 
-Clients are imported lazily so a marketplace whose module is being worked on
-does not break the others.
+Every other list of marketplaces derives from :data:`MARKETPLACES` (the sandbox's emulations, and in
+``ocop`` the registry that adds image profiles and readiness rules). Adding a marketplace starts here;
+the checklist is in ``connectors/README.md``.
 """
 
 from __future__ import annotations
 
-import importlib
+from dataclasses import dataclass
 
 from connectors.base import AppCredentials, MarketplaceClient
 from connectors.http import SharedHttp
+from connectors.lazada.client import LazadaClient
+from connectors.shopee.client import ShopeeClient
+from connectors.tiki.client import TikiClient
+from connectors.tiktok.client import TikTokClient
 
-# marketplace → "module:ClassName"; each class takes (app, http, base_url).
-_FACTORIES: dict[str, str] = {
-    "shopee": "connectors.shopee.client:ShopeeClient",
-    "lazada": "connectors.lazada.client:LazadaClient",
-    "tiktok": "connectors.tiktok.client:TikTokClient",
-    "tiki": "connectors.tiki.client:TikiClient",
+
+@dataclass(frozen=True, slots=True)
+class MarketplaceInfo:
+    code: str
+    """Stable key in URLs, tables and configuration."""
+    name: str
+    """Display name (a brand: the same in every language)."""
+    client: type[MarketplaceClient]
+    """Takes ``(app, http, base_url)``; ``base_url`` None means the production hosts."""
+
+
+MARKETPLACES: dict[str, MarketplaceInfo] = {
+    info.code: info
+    for info in (
+        MarketplaceInfo("shopee", "Shopee", ShopeeClient),
+        MarketplaceInfo("lazada", "Lazada", LazadaClient),
+        MarketplaceInfo("tiktok", "TikTok Shop", TikTokClient),
+        MarketplaceInfo("tiki", "Tiki", TikiClient),
+    )
 }
 
 
@@ -26,13 +44,11 @@ def get_client(
     """``base_url`` None → the marketplace's production hosts; the sandbox's is
     ``f"{sandbox}/{marketplace}"``. Nothing else differs between the two."""
     try:
-        target = _FACTORIES[marketplace]
+        info = MARKETPLACES[marketplace]
     except KeyError:
-        raise ValueError(f"unknown marketplace {marketplace!r}; known: {', '.join(_FACTORIES)}") from None
-    module_name, class_name = target.split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(app, http, base_url)  # type: ignore[no-any-return]
+        raise ValueError(f"unknown marketplace {marketplace!r}; known: {', '.join(MARKETPLACES)}") from None
+    return info.client(app, http, base_url)  # type: ignore[call-arg]
 
 
 def marketplaces() -> tuple[str, ...]:
-    return tuple(_FACTORIES)
+    return tuple(MARKETPLACES)

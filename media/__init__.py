@@ -1,6 +1,6 @@
 """Image normalisation for marketplaces and a content-addressed store.
 
-Knows nothing of ``ocop`` (shared/DESIGN.md, "Imports point one way"). Public API:
+Knows nothing of ``ocop``: imports point one way, ``ocop`` → ``media``. Public API:
 
 - :func:`normalize` / :func:`inspect` (``media.pipeline``)
 - :class:`Profile` and the ``PROFILES`` table (``media.profiles``)

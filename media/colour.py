@@ -1,4 +1,4 @@
-"""Bring any decoded mode to 8-bit sRGB on white (shared/reference/stack.md §5.5–6).
+"""Bring any decoded mode to 8-bit sRGB on white (16-bit scaled, not clipped; transparency flattened).
 
 Pitfalls handled here, each with its source:
 - 16-bit greyscale (``I;16*``/``I``): ``convert("L")`` *clips* at 255 instead of

@@ -1,6 +1,6 @@
 """Pure size arithmetic: how big to decode, fit and pad (no Pillow, no I/O).
 
-Rule (issue 9): never crop and never distort the product. The long side is
+Rule: never crop and never distort the product. The long side is
 fitted to the profile's ``side``; a source already smaller is kept as is (no
 invented pixels) unless it is below ``min_side``, then it is enlarged to
 ``min_side``. The fitted picture is then centred on a white canvas of the

@@ -1,7 +1,7 @@
 """normalize(): bytes from a producer's phone → one rendition per profile.
 
-Fixed sequence of small steps (shared/reference/stack.md §5, "keep the image
-pipeline as a fixed sequence of small pure functions"):
+Fixed sequence of small pure steps, so each is tested alone and their order is
+visible in one place:
 sniff → limits (header only) → one reduced-scale decode for all profiles →
 EXIF orientation → sRGB on white → per profile: fit, pad, encode in budget.
 

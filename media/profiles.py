@@ -1,7 +1,7 @@
 """Output profiles: one per marketplace, plus the web page's thumbnail and zoom.
 
-Marketplace rules come from shared/reference/marketplaces.md ("Images" bullet of
-each marketplace) and issue 9:
+Marketplace rules come from each marketplace's seller documentation of product
+images (the project's marketplace reference):
 
 ========== ========= ================ ========== ==============================
 profile    aspect    min – max side   budget     source
@@ -65,8 +65,8 @@ class Profile:
 
     @property
     def refuse_below(self) -> int:
-        """Sources whose long side is below this are refused as too small (issue 9:
-        "below half the profile's minimum side"); between this and ``min_side``
+        """Sources whose long side is below this are refused as too small (below half
+        the profile's minimum side); between this and ``min_side``
         they are enlarged to ``min_side``."""
         return (self.min_side + 1) // 2
 

@@ -5,7 +5,7 @@ Refused sources are *not* stored (a decompression bomb or an HTML page has no
 business in the media store); per-profile refusals come back with their code
 and messages so the page can say why a photo is not ready for a marketplace.
 Renditions are derived data: :func:`rederive` recreates them from the kept
-original when a profile changes (issue 9, "Store").
+original when a profile changes.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class StoredRendition:
     height: int
     bytes: int
     content_type: str
+    format: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,8 @@ async def ingest(
     for name, rendition in result.renditions.items():
         key = await store.put(rendition.data, rendition.content_type)
         stored[name] = StoredRendition(
-            name, key, rendition.width, rendition.height, len(rendition.data), rendition.content_type
+            name, key, rendition.width, rendition.height, len(rendition.data), rendition.content_type,
+            rendition.format,
         )
     refused = {
         name: Refusal(refusal.code, refusal.message_vi, refusal.message_en)

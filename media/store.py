@@ -1,5 +1,5 @@
-"""Content-addressed storage for originals and renditions (shared/DESIGN.md:
-``./var/media/`` by default, S3-compatible object storage in production).
+"""Content-addressed storage for originals and renditions: ``./var/media/`` by
+default, S3-compatible object storage in production.
 
 The key of a blob is the SHA-256 hex of its bytes, so storing the same photo
 twice costs nothing, a key can never point at changed content, and renditions

@@ -24,7 +24,8 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 from litestar.plugins.jinja import JinjaTemplateEngine
 
-from ocop import db
+from ocop import db, piccolo_app
+from ocop.assembly import ROUTES, WORKER
 from ocop.accounts.auth import (
     PRINCIPALS,
     SAFE_METHODS,
@@ -36,12 +37,13 @@ from ocop.accounts.auth import (
     provide_me,
     viewer,
 )
-from ocop.accounts.sessions import SESSION_STORE, session_middleware
+from ocop.accounts.auth import SIGN_IN_GUARDS
+from ocop.accounts.sessions import SESSION_COOKIE, SESSION_STORE, session_middleware
+from ocop.accounts.tokens import rate_identity
 from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
-from ocop.catalog.jobs import media_store
+from ocop.storage import media_store
 from ocop.change_feed import CHANGE_FEED, ChangeFeed
 from ocop.web.i18n import template_callables
-from ocop.web.routes import feature_routes
 from ocop.jobs.embedded import EmbeddedRedis, start_embedded_redis
 from ocop.jobs.queue import open_queue
 from ocop.jobs.worker import InProcessWorker, build_worker
@@ -51,8 +53,6 @@ from ocop.settings import Settings, get_settings
 from ocop.web.api_support import ApiDocs
 from ocop.web.edge import RequestMetrics, edge_middleware, edge_send_hook
 from ocop.web.errors import ErrorResponse, error_handler
-from ocop.web.health import healthz, readyz
-from ocop.web.home import home
 from ocop.web.logs import configure_logging, log
 from ocop.web.ratelimit import ApiRate, ApiRateLimitMiddleware, deployment_namespace
 
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+        engine = piccolo_app.use_database(db.engine_from_url(settings.effective_database_url))
         await db.prepare(engine)
         embedded: EmbeddedRedis | None = None
         redis_url = settings.redis_url
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         market = build_runtime(settings, redis=queue.redis, timeout_s=settings.marketplace_timeout_s)
         worker: InProcessWorker | None = None
         if in_process_worker:
-            worker = InProcessWorker(build_worker(settings, redis_url, handle_signals=False,
+            worker = InProcessWorker(build_worker(settings, redis_url, plan=WORKER, handle_signals=False,
                                                   ctx={"engine": engine, "queue": queue, "market": market}))
             worker.start()
         feed = ChangeFeed()
@@ -133,17 +133,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             await db.close(engine)
             log.info("stopped")
 
-    from ocop.reports.routes import ROUTES as report_routes
-
     return Litestar(
         route_handlers=[
-            *report_routes,
-            home,
-            healthz,
-            readyz,
+            *ROUTES,
             MetricsController,
             create_static_files_router(path="/static", directories=[WEB_DIR / "static"], include_in_schema=False),
-            *feature_routes(),
         ],
         dependencies={"me": Provide(provide_me), "maybe_me": Provide(provide_maybe_me)},
         lifespan=[lifespan],
@@ -153,7 +147,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                     session_middleware(secure=settings.secure_cookies),
                     ApiRateLimitMiddleware(ApiRate(settings.api_rate_per_min, settings.api_rate_burst),
                                            namespace=deployment_namespace(settings.effective_database_url),
-                                           redis_of=lambda scope: scope["app"].state.queue.redis)],
+                                           redis_of=lambda scope: scope["app"].state.queue.redis,
+                                           identity_of=rate_identity)],
         csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
         before_send=[own_writes_hook, edge_send_hook(hsts=settings.secure_cookies)],
@@ -170,6 +165,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         signature_types=[ErrorResponse, Response],
-        plugins=[ApiDocs()],
+        plugins=[ApiDocs(sign_in_guards=SIGN_IN_GUARDS, session_cookie=SESSION_COOKIE)],
         debug=False,
     )

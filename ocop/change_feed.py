@@ -2,8 +2,8 @@
 and the in-process caches that rely on it.
 
 Why: the JSON API's busiest calls (authenticating a token, a producer's product list) read data
-that changes rarely, and re-reading it on every call was most of their cost (issue 8,
-``tests/bench/load_bench.py``). Caching it in each process is only safe if every process learns of
+that changes rarely, and re-reading it on every call was most of their cost
+(``tests/bench/load_bench.py``). Caching it in each process is only safe if every process learns of
 every change, whoever made it: a page, the API, an import (raw bulk SQL), a worker job, or an
 operator with ``psql``. So the database says it, not the code: triggers (migration
 ``ocop_2026_11_26t04_00_00_000000``) call ``pg_notify`` on the channel :data:`CHANNEL` for each

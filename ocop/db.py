@@ -1,16 +1,12 @@
 """Database engines for SQLite (embedded default) and PostgreSQL (production).
 
-Piccolo finds a table's engine once and caches it on the table; :func:`use_database` rebinds every
-table (and piccolo's own conf module) so one process can switch databases cleanly, which the test
-suite does to run the same tests on both engines.
+Building engines, per-process start-up, and the raw statements of the hot and bulk paths. Binding
+the tables to an engine and migrating belong to the schema (:mod:`ocop.piccolo_app`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-from dataclasses import dataclass
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,10 +16,6 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 from piccolo.table import Table
-
-# Piccolo's migration commands locate their engine through this module; set it before piccolo
-# reads it. This is piccolo's own variable, not one of ours.
-os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -44,25 +36,6 @@ def engine_from_url(url: str) -> Engine:
             raise ValueError("PostgreSQL URL needs a database name")
         return PostgresEngine(config={"dsn": url}, log_queries=False)
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
-
-
-def tables() -> list[type]:
-    from ocop.piccolo_app import TABLES
-
-    return list(TABLES)
-
-
-def use_database(engine: Engine) -> Engine:
-    """Bind every table, and piccolo's conf, to ``engine``."""
-    import ocop.piccolo_conf as conf
-
-    conf.DB = engine
-    for table in tables():
-        table._meta.db = engine
-    from piccolo.apps.migrations.tables import Migration
-
-    Migration._meta.db = engine
-    return engine
 
 
 async def _keep_session(connection: object) -> None:
@@ -92,37 +65,6 @@ async def close(engine: Engine) -> None:
         await engine.close_connection_pool()
 
 
-@dataclass(frozen=True, slots=True)
-class MigrationReport:
-    """What :func:`migrate` did: the migrations it ran now, and how many the database has in all."""
-
-    applied: tuple[str, ...]
-    total: int
-
-
-async def migrate(engine: Engine) -> MigrationReport:
-    """Bring the database to the current schema. Running it twice changes nothing.
-
-    Piccolo's own progress lines are kept off the terminal (its first line counts every migration
-    file as "already complete", even on an empty database); callers print the report instead, and a
-    failure carries piccolo's lines in its message."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-    from piccolo.apps.migrations.tables import Migration
-
-    use_database(engine)
-    if isinstance(engine, SQLiteEngine):
-        await engine.run_ddl("PRAGMA journal_mode=WAL")
-    await Migration.create_table(if_not_exists=True)
-    before = set(await Migration.select(Migration.name).output(as_list=True))
-    chatter = io.StringIO()
-    with contextlib.redirect_stdout(chatter):
-        response = await run_forwards(app_name="all", migration_id="all", fake=False)
-    if not response.success:
-        raise RuntimeError(f"migration failed: {response.message}\n{chatter.getvalue().strip()}")
-    after = set(await Migration.select(Migration.name).output(as_list=True))
-    return MigrationReport(applied=tuple(sorted(after - before)), total=len(after))
-
-
 async def fetch_dicts(table: type[Table], sql: str, *args: Any) -> list[dict[str, Any]]:
     """``table.raw(sql, *args)`` (same ``{}`` placeholders, nested piccolo clauses allowed) for reads
     on the hot path: every API call authenticates, and the product list is the busiest page. On
@@ -136,6 +78,15 @@ async def fetch_dicts(table: type[Table], sql: str, *args: Any) -> list[dict[str
         return [dict(row) for row in await engine.pool.fetch(query, *query_args)]
     rows: list[dict[str, Any]] = await table.raw(sql, *args)
     return rows
+
+
+def json_value(value: Any, empty: Any = None) -> Any:
+    """A JSON column's value as Python data. Piccolo's ``select()`` hands JSON columns back as text
+    (objects and raw queries as the driver gives them), so every reader goes through this;
+    ``empty`` stands for NULL or an empty text."""
+    if isinstance(value, (str, bytes)):
+        return json.loads(value) if value else empty
+    return empty if value is None else value
 
 
 async def ping(engine: Engine) -> None:

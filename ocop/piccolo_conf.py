@@ -1,6 +1,6 @@
 """Piccolo's configuration module (``PICCOLO_CONF=ocop.piccolo_conf``).
 
-``DB`` is replaced by :func:`ocop.db.use_database` when the service or a test picks a database, so
+``DB`` is replaced by :func:`ocop.piccolo_app.use_database` when the service or a test picks a database, so
 piccolo's migration machinery (which looks the engine up here) follows the same choice.
 """
 

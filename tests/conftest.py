@@ -20,7 +20,7 @@ import pytest
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from ocop import db as dbmod
+from ocop import db as dbmod, piccolo_app
 from ocop.piccolo_app import TABLES
 from tests.support.servers import Postgres, postgres_server, redis_server
 
@@ -57,7 +57,7 @@ class Database:
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    run_sync(dbmod.migrate(dbmod.engine_from_url(f"sqlite:///{path}")))
+    run_sync(piccolo_app.migrate(dbmod.engine_from_url(f"sqlite:///{path}")))
     return path
 
 
@@ -67,7 +67,7 @@ def _postgres_test_url(postgres: Postgres) -> str:
         admin = PostgresEngine(config={"dsn": postgres.url()})
         await admin.run_ddl("CREATE DATABASE ocop_test")
         url = postgres.url("ocop_test")
-        await dbmod.migrate(dbmod.engine_from_url(url))
+        await piccolo_app.migrate(dbmod.engine_from_url(url))
         return url
 
     return run_sync(setup())
@@ -80,10 +80,10 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         path = tmp_path / "ocop.db"
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
         url = f"sqlite:///{path}"
-        engine = dbmod.use_database(dbmod.engine_from_url(url))
+        engine = piccolo_app.use_database(dbmod.engine_from_url(url))
     else:
         url = request.getfixturevalue("_postgres_test_url")
-        engine = dbmod.use_database(dbmod.engine_from_url(url))
+        engine = piccolo_app.use_database(dbmod.engine_from_url(url))
         names = ", ".join(t._meta.tablename for t in TABLES)
         await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     await dbmod.prepare(engine)

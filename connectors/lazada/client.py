@@ -182,7 +182,9 @@ class LazadaClient:
 
     # ------------------------------------------------------------------ media and items
 
-    async def upload_image(self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg") -> UploadedImage:
+    async def upload_image(
+        self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg", public_url: str = ""
+    ) -> UploadedImage:
         """The image id Lazada products take is the uploaded image's URL."""
         mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
         out = await self._data("POST", "/image/upload", {}, shop, idempotent=True, file=(filename, data, mime))

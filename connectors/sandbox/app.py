@@ -29,17 +29,9 @@ from connectors.sandbox.state import SandboxState
 
 
 def load_specs(names: tuple[str, ...] = MARKETPLACES) -> list[MarketplaceSpec]:
-    """The emulations present in this checkout (a marketplace module may not exist yet)."""
-    specs = []
-    for name in names:
-        try:
-            module = importlib.import_module(f"connectors.sandbox.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"connectors.sandbox.{name}":
-                continue
-            raise
-        specs.append(module.SPEC)
-    return specs
+    """The emulation of each marketplace named: ``connectors.sandbox.<name>.SPEC``, one module per
+    marketplace of ``connectors.registry`` (a missing one is an error, not a silent gap)."""
+    return [importlib.import_module(f"connectors.sandbox.{name}").SPEC for name in names]
 
 
 def _json(data: object, status: int = 200) -> Response[bytes]:

@@ -13,7 +13,10 @@ import secrets
 
 import msgspec
 
-MARKETPLACES = ("shopee", "lazada", "tiktok", "tiki")
+from connectors.registry import MARKETPLACES as _REGISTRY
+
+MARKETPLACES: tuple[str, ...] = tuple(_REGISTRY)
+"""Every marketplace of ``connectors.registry``; each has an emulation module of the same name here."""
 
 
 class SandboxAppConfig(msgspec.Struct, frozen=True):

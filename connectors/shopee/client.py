@@ -173,7 +173,9 @@ class ShopeeClient:
 
     # ------------------------------------------------------------------ media and items
 
-    async def upload_image(self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg") -> UploadedImage:
+    async def upload_image(
+        self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg", public_url: str = ""
+    ) -> UploadedImage:
         mime = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
         # Uploading the same bytes twice only leaves an unused copy in the media space: safe to retry.
         resp = await self._shop_call(

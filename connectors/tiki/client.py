@@ -210,12 +210,14 @@ class TikiClient:
         return str(next((w for w in rows if w.get("is_default")), rows[0])["id"])
 
     async def upload_image(
-        self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg"
+        self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg", public_url: str = ""
     ) -> UploadedImage:
-        raise PermanentError(
-            "Tiki has no media upload for product requests: pass public image URLs as image_ids",
-            code="unsupported",
-        )
+        """Tiki has no media upload for product requests: it fetches each image from a public URL
+        given in the request, so the "uploaded" image is that URL."""
+        if not public_url:
+            raise PermanentError("Tiki takes product images by public URL only: pass public_url",
+                                 code="unsupported")
+        return UploadedImage(image_id=public_url, url=public_url)
 
     async def create_item(self, shop: ShopCredentials, product: ProductInput) -> ItemRef:
         body = mapper.request_body(product, warehouse_id=int(await self._warehouse(shop)))

@@ -249,7 +249,7 @@ class TikTokClient:
     # ------------------------------------------------------------------ items
 
     async def upload_image(
-        self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg"
+        self, shop: ShopCredentials, data: bytes, filename: str = "image.jpg", public_url: str = ""
     ) -> UploadedImage:
         mime = (
             "image/png"

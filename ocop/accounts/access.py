@@ -2,8 +2,12 @@
 
 A producer sees only their own producer and what hangs off it; staff see producers whose address
 is in their area (a province, optionally narrowed to communes); admins see everything. An object
-outside your reach is answered with 404, exactly like a missing one, so ids leak nothing
-(issue 3, "Accounts and roles"). A wrong role is 403 (see the guards in ``ocop.accounts.auth``).
+outside your reach is answered with 404, exactly like a missing one, so ids leak nothing. A wrong
+role is 403 (see the guards in ``ocop.accounts.auth``).
+
+The rule is written once, over the producer an object hangs off: :func:`owned_by` takes the
+foreign key to ``Producer`` of any table, so each feature limits its own rows with it (products:
+``ocop.catalog.access``) instead of writing the area rule again.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from piccolo.columns.combination import And
 
 from ocop.accounts.auth import Principal
-from ocop.catalog.tables import Product
 from ocop.producers.tables import Producer
 
 Clause = Any  # a piccolo where-combination
@@ -36,17 +39,18 @@ def producer_scope(me: Principal) -> Clause | None:
     return Producer.id == (me.producer_id if me.producer_id is not None else -1)
 
 
-def product_scope(me: Principal) -> Clause | None:
-    """The same limit on Product (through its producer)."""
+def owned_by(me: Principal, producer: Any) -> Clause | None:
+    """The same limit on any table's rows, through ``producer``, its foreign key to Producer
+    (e.g. ``Product.producer``); None = no limit (admin)."""
     if me.is_admin:
         return None
     if me.is_staff:
-        return _area_clause(me, Product.producer.province_code, Product.producer.commune_code)
-    return Product.producer == (me.producer_id if me.producer_id is not None else -1)
+        return _area_clause(me, producer.province_code, producer.commune_code)
+    return producer == (me.producer_id if me.producer_id is not None else -1)
 
 
 def scope_key(me: Principal) -> tuple[Any, ...]:
-    """What :func:`product_scope` depends on, as a hashable key: two principals with the same key
+    """What :func:`owned_by` depends on, as a hashable key: two principals with the same key
     see the same products. Cached product answers are grouped by it (``ocop.catalog.api``); a
     ``("producer", id)`` group depends on that producer only, the others on every producer."""
     if me.is_admin:
@@ -69,15 +73,6 @@ async def get_producer(me: Principal, producer_id: int) -> dict[str, Any]:
     row = await Producer.select().where(Producer.id == producer_id).first()
     if row is None or not can_see_producer(me, row):
         raise NotFoundException("Not found.")
-    return row
-
-
-async def get_product(me: Principal, product_id: int) -> dict[str, Any]:
-    """The product row, or 404 when it does not exist or is not yours to see."""
-    row = await Product.select().where(Product.id == product_id).first()
-    if row is None:
-        raise NotFoundException("Not found.")
-    await get_producer(me, int(row["producer"]))
     return row
 
 
@@ -106,8 +101,7 @@ __all__ = [
     "can_see_producer",
     "combine",
     "get_producer",
-    "get_product",
+    "owned_by",
     "owner_for_new_product",
     "producer_scope",
-    "product_scope",
 ]

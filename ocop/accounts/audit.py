@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ocop.accounts.auth import Principal
-from ocop.audit.tables import AuditEvent
+from ocop.accounts.tables import AuditEvent
 
 
 async def record(

@@ -13,7 +13,6 @@ because token-authenticated scripts have no cookie).
 from __future__ import annotations
 
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -77,9 +76,7 @@ def principal_of(
     user: User | dict[str, Any], *, via_token: bool = False, acting_for: int | None = None
 ) -> Principal:
     row = user if isinstance(user, dict) else user.to_dict()
-    communes = row.get("area_commune_codes") or []
-    if isinstance(communes, str):  # piccolo returns JSON columns as text from select()
-        communes = json.loads(communes or "[]")
+    communes = db.json_value(row.get("area_commune_codes"), [])
     return Principal(
         user_id=int(row["id"]),
         username=row["username"],

@@ -50,3 +50,17 @@ class PasswordReset(Table, tablename="password_reset"):
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    """Who changed what, when, and from where (written by ``ocop.accounts.audit.record``)."""
+
+    actor = ForeignKey(User, null=True, default=None, index=True)
+    actor_label = Varchar(length=200, default="")  # "system", "cli", "job:publish_listing"
+    action = Varchar(length=64)  # product.update, listing.publish, user.login ...
+    entity = Varchar(length=32, index=True)
+    entity_id = Integer(null=True, default=None, index=True)
+    producer_id = Integer(null=True, default=None, index=True)  # scope for staff/producer views
+    changes = JSON(default={})
+    ip = Varchar(length=64, default="")
+    at = Timestamptz(default=TimestamptzNow(), index=True)

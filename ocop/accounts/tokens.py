@@ -33,6 +33,19 @@ def bearer_token(scope: Scope) -> str | None:
     return None
 
 
+def rate_identity(scope: Scope) -> str:
+    """Whom an API request counts against in the API rate limit (``ocop.web.ratelimit``): its token
+    (``token:…``, hashed), else the signed-in user (``user:…``), else the client address (``ip:…``)."""
+    token = bearer_token(scope)
+    if token is not None:
+        return "token:" + hash_token(token)[:32]
+    session = scope.get("session")
+    if isinstance(session, dict) and session.get("uid") is not None:
+        return f"user:{session['uid']}"
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"
+
+
 async def create_token(user_id: int, name: str) -> tuple[dict[str, Any], str]:
     """Create a token; returns (row, the clear token to show once)."""
     clear = PREFIX + secrets.token_urlsafe(32)

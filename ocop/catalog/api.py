@@ -1,12 +1,12 @@
-"""``/api/v1`` products, certificates, images (upload) and listings (read).
+"""``/api/v1`` products, certificates and images (upload).
 
-Writes go through the same checks as the pages (``ocop.catalog.forms``), so the API and the form
-accept the same values and report the same field errors, in the shared error shape.
+Writes are read and checked like the form's (``ocop.catalog.inputs``): the API and the form accept
+the same values and report the same field errors, each named by the body's own field, in the
+shared error shape. ``PATCH`` changes only the fields it is sent.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -18,34 +18,32 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, QueryParameter
+from msgspec import UNSET, UnsetType
 
-from ocop.accounts.access import (
-    combine,
-    get_producer,
-    get_product,
-    owner_for_new_product,
-    product_scope,
-    scope_key,
-)
+from ocop import db
+from ocop.accounts.access import get_producer, owner_for_new_product, scope_key
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
-from ocop.catalog.forms import check_product_form
+from ocop.catalog.access import get_product
+from ocop.catalog.certificates import current_certificate
+from ocop.catalog.forms import PRODUCT_FIELDS as FORM_PRODUCT_FIELDS
+from ocop.catalog.inputs import Checked, check_certificate, check_product
 from ocop.catalog.photos import UPLOAD_BODY_LIMIT, PhotoRefused, add_photo
 from ocop.catalog.readiness import readiness
 from ocop.catalog.services import (
     ProductQuery,
     SkuTaken,
     images_of,
-    latest_certificate,
     product_summary,
     save_product,
     search_products,
     sku_error,
 )
-from ocop.catalog.tables import Certificate, Product
+from ocop.catalog.services import add_certificate as record_certificate
+from ocop.catalog.tables import Certificate
 from ocop.change_feed import ChangeFeed, FeedCache
-from ocop.domain.dates import format_date, today_vn
-from ocop.marketplace.tables import Listing
+from ocop.domain.dates import today_vn
+from ocop.marketplaces import CODES
 from ocop.web.api_support import Page, PathId, PerPage, QueryId, RowId, invalid
 from ocop.web.errors import ApiError
 from ocop.web.render import client_ip
@@ -93,26 +91,44 @@ class ProductPage(msgspec.Struct):
     per_page: int
 
 
-class ProductIn(msgspec.Struct, omit_defaults=True):
-    """Values may be typed as people type them: ``price`` "150.000" or 150000, ``weight`` "0,5 kg"."""
+class ProductPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """A product's fields as an API client sends them, typed as people type them (``price``
+    "150.000" or 150000, ``weight`` "0,5 kg", ``length_cm`` "12,5"). Every field is optional: a
+    ``PATCH`` changes only those it is sent (``PATCH_DESCRIPTION``). A field this body does not have
+    is refused (400) rather than ignored, so a misspelt field cannot look like a change that worked."""
+
+    name: str | UnsetType = UNSET
+    sku: str | UnsetType = UNSET
+    ocop_group: int | None | UnsetType = UNSET
+    sub_group: str | UnsetType = UNSET
+    description: str | UnsetType = UNSET
+    unit: str | UnsetType = UNSET
+    net_quantity: str | UnsetType = UNSET
+    price: str | int | None | UnsetType = UNSET
+    weight: str | int | None | UnsetType = UNSET
+    length_cm: str | int | float | None | UnsetType = UNSET
+    width_cm: str | int | float | None | UnsetType = UNSET
+    height_cm: str | int | float | None | UnsetType = UNSET
+    stock: str | int | None | UnsetType = UNSET
+    shelf_life_days: str | int | None | UnsetType = UNSET
+    ingredients: str | UnsetType = UNSET
+    draft: bool | UnsetType = UNSET
+
+
+class ProductIn(ProductPatch, kw_only=True):
+    """A new product, values typed as people type them (see ``ProductPatch``): active unless
+    ``draft`` is true; ``producer_id`` is needed only by staff and admins."""
 
     name: str
     producer_id: RowId | None = None
-    sku: str = ""
-    ocop_group: int | None = None
-    sub_group: str = ""
-    description: str = ""
-    unit: str = ""
-    net_quantity: str = ""
-    price: str | int | None = None
-    weight: str | int | None = None
-    length_cm: str | int | float | None = None
-    width_cm: str | int | float | None = None
-    height_cm: str | int | float | None = None
-    stock: str | int | None = None
-    shelf_life_days: str | int | None = None
-    ingredients: str = ""
-    draft: bool = False
+
+
+PRODUCT_FIELDS = {
+    f"{name}_cm" if name in ("length", "width", "height") else name: field
+    for name, field in FORM_PRODUCT_FIELDS.items()
+}
+"""Body field -> :class:`~ocop.catalog.inputs.ProductInput` field: the form's names, with the
+package sizes named in centimetres; ``status`` follows from ``draft``."""
 
 
 class CertificateIn(msgspec.Struct):
@@ -121,6 +137,10 @@ class CertificateIn(msgspec.Struct):
     issuing_body: str = ""
     issued_on: date | None = None
     validity_months: int = 36
+
+
+CERTIFICATE_FIELDS = {name: name for name in CertificateIn.__struct_fields__}
+"""Body field -> :class:`~ocop.catalog.inputs.CertificateInput` field (the same names)."""
 
 
 @dataclass
@@ -150,26 +170,6 @@ class ReadinessOut(msgspec.Struct):
     message_en: str
 
 
-class ListingOut(msgspec.Struct):
-    id: int
-    product_id: int
-    shop_id: int
-    marketplace: str
-    seller_sku: str
-    external_item_id: str
-    state: str
-    last_error: str
-    published_at: datetime | None
-    updated_at: datetime
-
-
-class ListingPage(msgspec.Struct):
-    items: list[ListingOut]
-    total: int
-    page: int
-    per_page: int
-
-
 PRODUCT_EXAMPLE = Example(
     summary="A product as typed on a phone",
     value={
@@ -185,6 +185,15 @@ PRODUCT_EXAMPLE = Example(
         "height_cm": 5,
         "stock": 40,
     },
+)
+
+
+PATCH_EXAMPLE = Example(summary="A new price, nothing else changes", value={"price": "120.000"})
+PATCH_DESCRIPTION = (
+    "Changes the fields sent and only those: `{\"price\": \"120.000\"}` changes the price. `null` (or \"\") "
+    "empties a field. `draft`: true makes the product a draft, false makes it active. The product as "
+    "changed is checked whole (an active product needs its group, unit and price) and each problem is "
+    "named by its body field (422). A field the body does not have is refused (400)."
 )
 
 
@@ -216,9 +225,7 @@ def certificate_out(row: dict[str, Any]) -> CertificateOut:
 
 
 def image_out(row: dict[str, Any]) -> ImageOut:
-    renditions = row["renditions"]
-    if isinstance(renditions, str):
-        renditions = json.loads(renditions)
+    renditions = db.json_value(row["renditions"], {})
     return ImageOut(
         id=row["id"],
         position=row["position"],
@@ -231,27 +238,30 @@ def image_out(row: dict[str, Any]) -> ImageOut:
     )
 
 
-def _as_form(data: ProductIn) -> dict[str, str]:
-    def s(value: Any) -> str:
-        return "" if value is None else str(value)
-
-    return {
-        "name": data.name,
-        "sku": data.sku,
-        "ocop_group": s(data.ocop_group),
-        "sub_group": data.sub_group,
-        "description": data.description,
-        "unit": data.unit,
-        "net_quantity": data.net_quantity,
-        "price": s(data.price),
-        "weight": s(data.weight),
-        "length": s(data.length_cm),
-        "width": s(data.width_cm),
-        "height": s(data.height_cm),
-        "stock": s(data.stock),
-        "shelf_life_days": s(data.shelf_life_days),
-        "ingredients": data.ingredients,
+def _read(data: ProductPatch, *, before: dict[str, Any] | None) -> Checked:
+    """The body's fields that were sent, read like the form's and checked against ``before`` (the
+    stored product; None for a new one, which is active unless ``draft``)."""
+    raw: dict[str, Any] = {
+        name: value for name in PRODUCT_FIELDS if (value := getattr(data, name, UNSET)) is not UNSET
     }
+    draft = data.draft
+    if draft is UNSET and before is None:
+        draft = False  # a new product is active unless it says it is a draft
+    if draft is not UNSET:
+        raw["status"] = "draft" if draft else "active"
+    return check_product(raw, PRODUCT_FIELDS, before=before)
+
+
+async def _save(
+    request: Request[Any, Any, Any], me: Me, producer_id: int, product_id: int | None, checked: Checked
+) -> ProductOut:
+    if checked.errors:
+        raise invalid(checked.errors)
+    try:
+        product_id = await save_product(me, producer_id, product_id, checked, ip=client_ip(request))
+    except SkuTaken:
+        raise invalid([sku_error()]) from None
+    return await _product_with_summary(product_id)
 
 
 async def _product_with_summary(product_id: int) -> ProductOut:
@@ -300,7 +310,7 @@ class ProductController(Controller):
         status: FromQuery[str] = "",
         expiring: Annotated[bool, QueryParameter(description="certificate expires within 90 days")] = False,
         producer_id: QueryId = None,
-        marketplace: Annotated[str, QueryParameter(pattern="^(|shopee|lazada|tiktok|tiki)$")] = "",
+        marketplace: Annotated[str, QueryParameter(pattern=f"^(|{'|'.join(CODES)})$")] = "",
         sort: Annotated[str, QueryParameter(pattern="^(name|updated|price|created)$")] = "name",
         desc: FromQuery[bool] = False,
         page: Page = 1,
@@ -337,47 +347,29 @@ class ProductController(Controller):
             producer_id = int((await get_producer(me, data.producer_id))["id"])
         else:
             producer_id = await owner_for_new_product(me)
-        return await self._save(request, me, producer_id, None, data)
-
-    async def _save(
-        self,
-        request: Request[Any, Any, Any],
-        me: Me,
-        producer_id: int,
-        product_id: int | None,
-        data: ProductIn,
-    ) -> ProductOut:
-        checked = check_product_form(_as_form(data), draft=data.draft)
-        if checked.errors:
-            raise invalid(checked.errors)
-        try:
-            product_id = await save_product(me, producer_id, product_id, checked, ip=client_ip(request))
-        except SkuTaken:
-            raise invalid([sku_error()]) from None
-        return await _product_with_summary(product_id)
+        return await _save(request, me, producer_id, None, _read(data, before=None))
 
     @get("/{product_id:int}")
     async def get_one(self, me: Me, product_id: PathId) -> ProductOut:
         await get_product(me, product_id)
         return await _product_with_summary(product_id)
 
-    @patch("/{product_id:int}")
+    @patch("/{product_id:int}", description=PATCH_DESCRIPTION)
     async def update(
         self,
         request: Request[Any, Any, Any],
         me: Me,
         product_id: PathId,
-        data: Annotated[ProductIn, Body(examples=[PRODUCT_EXAMPLE])],
+        data: Annotated[ProductPatch, Body(examples=[PATCH_EXAMPLE, PRODUCT_EXAMPLE])],
     ) -> ProductOut:
-        """Replaces the product's fields with the ones sent (send the whole product)."""
         product = await get_product(me, product_id)
-        return await self._save(request, me, int(product["producer"]), product_id, data)
+        return await _save(request, me, int(product["producer"]), product_id, _read(data, before=product))
 
     @get("/{product_id:int}/readiness")
     async def readiness_(self, me: Me, product_id: PathId) -> list[ReadinessOut]:
         product = await get_product(me, product_id)
         result = readiness(
-            product, await latest_certificate(product_id), await images_of(product_id), today_vn()
+            product, await current_certificate(product_id), await images_of(product_id), today_vn()
         )
         return [
             ReadinessOut(
@@ -406,38 +398,11 @@ class ProductController(Controller):
     ) -> CertificateOut:
         """Records a new certification decision (the latest one is the product's current certificate)."""
         product = await get_product(me, product_id)
-        form = {
-            "cert_stars": str(data.stars),
-            "cert_decision_number": data.decision_number,
-            "cert_issuing_body": data.issuing_body,
-            "cert_issued_on": format_date(data.issued_on) if data.issued_on else "",
-            "cert_validity_months": str(data.validity_months),
-            "name": "x",
-        }
-        checked = check_product_form(form, draft=True)
-        cert = checked.certificate
-        errors = [e for e in checked.errors if e.field.startswith("cert_")]
-        if errors or cert is None:
+        cert, errors = check_certificate(msgspec.structs.asdict(data), CERTIFICATE_FIELDS)
+        if errors:
             raise invalid(errors)
-        row = Certificate(
-            product=product_id,
-            stars=cert.stars,
-            decision_number=cert.decision_number,
-            issuing_body=cert.issuing_body,
-            issued_on=cert.issued_on,
-            expires_on=cert.expires_on,
-        )
-        await row.save()
-        await record(
-            me,
-            "certificate.create",
-            "product",
-            product_id,
-            producer_id=product["producer"],
-            changes={"stars": cert.stars, "decision_number": cert.decision_number},
-            ip=client_ip(request),
-        )
-        return certificate_out(row.to_dict())
+        row = await record_certificate(me, product_id, product["producer"], cert, ip=client_ip(request))
+        return certificate_out(row)
 
     @get("/{product_id:int}/images")
     async def images(self, me: Me, product_id: PathId) -> list[ImageOut]:
@@ -482,70 +447,4 @@ class ProductController(Controller):
         return image_out(row)
 
 
-class ListingController(Controller):
-    path = "/api/v1/listings"
-    tags = ["listings"]
-    guards = [requires_user]
-
-    @get("")
-    async def list_listings(
-        self,
-        me: Me,
-        product_id: QueryId = None,
-        listing_state: Annotated[str | None, QueryParameter(name="state")] = None,
-        marketplace: FromQuery[str | None] = None,
-        page: Page = 1,
-        per_page: PerPage = 20,
-    ) -> ListingPage:
-        scope = product_scope(me)
-        clause = combine(
-            _listing_scope(scope),
-            Listing.product == product_id if product_id is not None else None,
-            Listing.state == listing_state if listing_state else None,
-            Listing.shop.marketplace == marketplace if marketplace else None,
-        )
-        select = Listing.select(Listing.all_columns(), Listing.shop.marketplace.as_alias("marketplace"))
-        count = Listing.count()
-        if clause is not None:
-            select, count = select.where(clause), count.where(clause)
-        rows = await select.order_by(Listing.id).limit(per_page).offset((page - 1) * per_page)
-        return ListingPage(
-            items=[_listing_out(r) for r in rows], total=await count, page=page, per_page=per_page
-        )
-
-    @get("/{listing_id:int}")
-    async def get_one(self, me: Me, listing_id: PathId) -> ListingOut:
-        row = (
-            await Listing.select(Listing.all_columns(), Listing.shop.marketplace.as_alias("marketplace"))
-            .where(Listing.id == listing_id)
-            .first()
-        )
-        if row is None:
-            raise NotFoundException("Not found.")
-        await get_product(me, int(row["product"]))
-        return _listing_out(row)
-
-
-def _listing_scope(product_clause: Any) -> Any:
-    if product_clause is None:
-        return None
-    ids = Product.select(Product.id).where(product_clause)
-    return Listing.product.is_in(ids)
-
-
-def _listing_out(row: dict[str, Any]) -> ListingOut:
-    return ListingOut(
-        id=row["id"],
-        product_id=row["product"],
-        shop_id=row["shop"],
-        marketplace=row["marketplace"],
-        seller_sku=row["seller_sku"],
-        external_item_id=row["external_item_id"],
-        state=row["state"],
-        last_error=row["last_error"],
-        published_at=row["published_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-ROUTES = [ProductController, ListingController]
+ROUTES = [ProductController]

@@ -10,9 +10,12 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from ocop.accounts.access import get_product, owner_for_new_product
+from ocop import db
+from ocop.accounts.access import owner_for_new_product
+from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
+from ocop.catalog.certificates import current_certificate
 from ocop.catalog.forms import check_product_form
 from ocop.catalog.photos import (
     UPLOAD_BODY_LIMIT,
@@ -22,17 +25,17 @@ from ocop.catalog.photos import (
     move_photo,
     set_cover,
 )
-from ocop.catalog.readiness import LABELS, MARKETPLACES, readiness
+from ocop.catalog.readiness import readiness
 from ocop.catalog.services import (
     ProductQuery,
     SkuTaken,
     images_of,
-    latest_certificate,
     save_product,
     search_products,
     sku_error,
 )
 from ocop.catalog.tables import Certificate, Image
+from ocop.marketplaces import NAMES
 from ocop.domain.dates import today_vn
 from ocop.domain.money import format_vnd
 from ocop.domain.ocop import CERTIFICATE_VALIDITY_MONTHS, GROUPS
@@ -57,14 +60,14 @@ async def product_list(request: Request[Any, Any, Any], me: Me) -> Template:
         stars=_int(params.get("stars")),
         status=params.get("status", ""),
         expiring=params.get("expiring") == "1",
-        marketplace=params.get("marketplace", "") if params.get("marketplace") in MARKETPLACES else "",
+        marketplace=params.get("marketplace", "") if params.get("marketplace") in NAMES else "",
         sort=params.get("sort", "name"),
         desc=params.get("desc") == "1",
         page=_int(params.get("page")) or 1,
     )
     page = await search_products(me, query)
     template = "catalog/_results.html" if request.headers.get("hx-request") else "catalog/list.html"
-    return render(template, page=page, query=query, groups=GROUPS, args=dict(params), marketplaces=LABELS)
+    return render(template, page=page, query=query, groups=GROUPS, args=dict(params), marketplaces=NAMES)
 
 
 def _form_from_row(product: dict[str, Any], cert: dict[str, Any] | None) -> dict[str, str]:
@@ -138,7 +141,7 @@ async def product_new(me: Me) -> Template:
 @get("/products/{product_id:int}/edit", **PAGE)
 async def product_edit(me: Me, product_id: FromPath[int]) -> Template:
     product = await get_product(me, product_id)
-    cert = await latest_certificate(product_id)
+    cert = await current_certificate(product_id)
     return _form_page(_form_from_row(product, cert), {}, product, cert=cert)
 
 
@@ -165,7 +168,7 @@ async def _submit(request: Request[Any, Any, Any], me: Me, product_id: int | Non
     product = await get_product(me, product_id) if product_id is not None else None
     producer_id = int(product["producer"]) if product else await owner_for_new_product(me)
     draft = form.get("action") == "draft"
-    checked = check_product_form(form, draft=draft)
+    checked = check_product_form(form, draft=draft, before=product)
     lang = locale(request)
     errors = {e.field: pick(lang, e.message_vi, e.message_en) for e in checked.errors}
     scan_key, scan_errors = await _scan_upload(request, raw)
@@ -202,7 +205,7 @@ async def _photos_context(product_id: int) -> dict[str, Any]:
 @get("/products/{product_id:int}", **PAGE)
 async def product_detail(me: Me, product_id: FromPath[int]) -> Template:
     product = await get_product(me, product_id)
-    cert = await latest_certificate(product_id)
+    cert = await current_certificate(product_id)
     images = await images_of(product_id)
     return render(
         "catalog/detail.html",
@@ -332,12 +335,7 @@ async def rendition(
     if row is None:
         raise NotFoundException("Not found.")
     await get_product(me, int(row["product"]))
-    renditions = row["renditions"]
-    if isinstance(renditions, str):
-        import json
-
-        renditions = json.loads(renditions)
-    info = (renditions or {}).get(profile)
+    info = db.json_value(row["renditions"], {}).get(profile)
     if info is None:
         raise NotFoundException("Not found.")
     data = await request.app.state.media.get(info["key"])

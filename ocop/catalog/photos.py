@@ -1,7 +1,7 @@
 """Product photos: accept an upload, keep the original in the media store, let the normalization
 job make the renditions; reorder, delete, set cover.
 
-Accepted: JPEG, PNG, WebP and HEIC (what phone cameras produce), at most 20 MB each (issue 3).
+Accepted: JPEG, PNG, WebP and HEIC (what phone cameras produce), at most 20 MB each.
 The header is checked on upload (``media.inspect``: real type sniffed, bombs refused before any
 decoding) so a refused photo is explained at once; the pixels are decoded only by the job.
 """

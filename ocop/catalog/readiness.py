@@ -1,13 +1,9 @@
 """What each marketplace still needs before a product can be published — computed purely from the
 product's data, its certificate and its photos' renditions (no I/O).
 
-Required fields per marketplace follow the item-creation calls in shared/reference/marketplaces.md:
-Shopee ``add_item`` (item_name, description, original_price, seller_stock, weight; dimension for
-logistics), Lazada ``/product/create`` (name, description, price, quantity, package weight and
-dimensions), TikTok Shop ``/product/202309/products`` (title, description, price, inventory, package
-weight and dimensions), Tiki (name, description, price, stock, weight and dimensions). Photo rules come
-from the media profiles (``media.profiles``: a rendition exists only when the source was big enough),
-e.g. Shopee needs a square picture of at least 500 px.
+Required fields and photo profiles per marketplace come from the registry (``ocop.marketplaces``:
+a rendition exists only when the source was big enough for the marketplace's profile, e.g. Shopee
+needs a square picture of at least 500 px).
 """
 
 from __future__ import annotations
@@ -16,10 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from media.profiles import MARKETPLACE_PROFILES
-
-MARKETPLACES = ("shopee", "lazada", "tiktok", "tiki")
-LABELS = {"shopee": "Shopee", "lazada": "Lazada", "tiktok": "TikTok Shop", "tiki": "Tiki"}
+from ocop.marketplaces import MARKETPLACES
 
 _FIELDS = {  # field -> (vi, en)
     "name": ("tên sản phẩm", "product name"),
@@ -30,14 +23,6 @@ _FIELDS = {  # field -> (vi, en)
     "stock": ("tồn kho", "stock"),
     "certificate": ("chứng nhận OCOP còn hiệu lực", "a valid OCOP certificate"),
 }
-_REQUIRED = {
-    "shopee": ("name", "description", "price_vnd", "weight_g", "stock", "certificate"),
-    "lazada": ("name", "description", "price_vnd", "weight_g", "dimensions", "stock", "certificate"),
-    "tiktok": ("name", "description", "price_vnd", "weight_g", "dimensions", "stock", "certificate"),
-    "tiki": ("name", "description", "price_vnd", "weight_g", "dimensions", "stock", "certificate"),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Readiness:
     marketplace: str
@@ -70,10 +55,9 @@ def readiness(
     product: dict[str, Any], certificate: dict[str, Any] | None, images: list[dict[str, Any]], today: date
 ) -> list[Readiness]:
     """One entry per marketplace; ``images`` are Image rows with their ``renditions`` dict."""
-    profiles = {p.name: p for p in MARKETPLACE_PROFILES}
     result = []
-    for market in MARKETPLACES:
-        needed = _REQUIRED[market]
+    for market, spec in MARKETPLACES.items():
+        needed = spec.required
         missing = [f for f in needed if not _has(product, f, certificate, today)]
         photo_ok = any(
             market in (img.get("renditions") or {}) for img in images if img.get("status") == "ready"
@@ -86,10 +70,10 @@ def readiness(
             vi_parts.append("thiếu " + ", ".join(_FIELDS[f][0] for f in fields))
             en_parts.append("missing " + ", ".join(_FIELDS[f][1] for f in fields))
         if not photo_ok:
-            side = profiles[market].min_side
+            side = spec.profile.min_side
             vi_parts.append(f"cần ít nhất 1 ảnh vuông ≥ {side} px")
             en_parts.append(f"needs at least 1 square photo ≥ {side} px")
-        label = LABELS[market]
+        label = spec.name
         total = len(needed) + 1
         result.append(
             Readiness(

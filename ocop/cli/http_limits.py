@@ -1,4 +1,4 @@
-"""How ``ocop serve`` protects itself from slow and greedy clients (issue 8 "Limits": request timeouts).
+"""How ``ocop serve`` protects itself from slow and greedy clients: request timeouts and limits.
 
 What uvicorn 0.54 does on its own (read in ``uvicorn/protocols/http/h11_impl.py``): it closes a
 keep-alive connection that stays silent ``timeout_keep_alive`` seconds *after a response*, and

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from ocop import db
+from ocop import db, piccolo_app
 from ocop.marketplace.runtime import cipher_for
 from ocop.marketplace.tables import Shop
 from ocop.settings import Settings
 
 
 async def _rotate(settings: Settings) -> int:
-    engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+    engine = piccolo_app.use_database(db.engine_from_url(settings.effective_database_url))
     await db.prepare(engine)
     cipher = cipher_for(settings)
     try:

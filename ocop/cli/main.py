@@ -1,5 +1,5 @@
 """The ``ocop`` command. Each verb parses its own arguments; features own their verbs' code
-(``ocop.imports.cli``, ``media.cli``, ``connectors.sandbox``) and this module only wires them.
+(``ocop.cli.imports``, ``media.cli``, ``connectors.sandbox``) and this module only wires them.
 
 Only the verb being run is loaded: ``ocop media normalize`` starts in a fraction of a second
 because it never imports the catalogue import machinery or the web stack."""
@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ocop.cli.errors import StartupError
 from ocop.settings import SettingsError, get_settings
 
 if TYPE_CHECKING:
-    from ocop import db
+    from ocop import piccolo_app
 
 Runner = Callable[[argparse.Namespace], int]
 
@@ -37,15 +38,15 @@ def _worker(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ocop import db
+    from ocop import db, piccolo_app
 
     settings = get_settings()
-    report = asyncio.run(db.migrate(db.engine_from_url(settings.effective_database_url)))
+    report = asyncio.run(piccolo_app.migrate(db.engine_from_url(settings.effective_database_url)))
     print(migrate_message(report))
     return 0
 
 
-def migrate_message(report: db.MigrationReport) -> str:
+def migrate_message(report: piccolo_app.MigrationReport) -> str:
     """One true sentence about what ``ocop migrate`` did, in Vietnamese then English."""
     if report.applied:
         n = len(report.applied)
@@ -59,9 +60,10 @@ def migrate_message(report: db.MigrationReport) -> str:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from ocop.cli.serve import serve
     from ocop.demo.run import run_demo
 
-    return run_demo(get_settings(), host=args.host, port=args.port, fresh=args.fresh)
+    return run_demo(get_settings(), host=args.host, port=args.port, fresh=args.fresh, serve=serve)
 
 
 def _user_create(args: argparse.Namespace) -> int:
@@ -155,7 +157,7 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     p.set_defaults(run=_demo)
 
     p = verbs.add_parser("import", help="bulk-import a catalogue (XLSX/CSV) with a row-by-row report")
-    _feature_verb(p, "ocop.imports.cli", load=verb in (None, "import"))
+    _feature_verb(p, "ocop.cli.imports", load=verb in (None, "import"))
 
     p = verbs.add_parser("sandbox", help="run the sandbox marketplace (Shopee, Lazada, TikTok Shop, Tiki)")
     p.add_argument("--host", default="127.0.0.1")
@@ -255,10 +257,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text if isinstance(exc, StartupError) else f"{type(exc).__name__}: {text}"
-
-
-class StartupError(Exception):
-    """A service verb could not start; the message is the reason, shown as it is."""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,7 @@
 
 A service that cannot start says why and exits non-zero: the listening port is bound here (a taken
 port is an error naming it), and a failed application start-up (database, Redis, the embedded
-sandbox) is raised with the last line of its traceback as :class:`ocop.cli.main.StartupError`."""
+sandbox) is raised with the last line of its traceback as :class:`ocop.cli.errors.StartupError`."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ def serve(settings: Settings) -> int:
         # The embedded database belongs to this one process: bring it to the schema, so a fresh data
         # folder serves pages instead of "no such table". PostgreSQL is shared by many processes and
         # is migrated once per release (`ocop migrate`, docker-compose's migrate service).
-        from ocop import db
+        from ocop import db, piccolo_app
 
-        report = asyncio.run(db.migrate(db.engine_from_url(settings.effective_database_url)))
+        report = asyncio.run(piccolo_app.migrate(db.engine_from_url(settings.effective_database_url)))
         if report.applied:
             print(f"Đã chạy {len(report.applied)} migration / applied {len(report.applied)} migrations", flush=True)
     sock = _listen(settings.host, settings.port)
@@ -55,7 +55,7 @@ def serve(settings: Settings) -> int:
         logging.getLogger("uvicorn.error").removeHandler(errors)
         sock.close()
     if not server.started:
-        from ocop.cli.main import StartupError
+        from ocop.cli.errors import StartupError
 
         raise StartupError(errors.reason or "the web application did not start (see the log above)")
     return 0
@@ -74,7 +74,7 @@ def _listen(host: str, port: int) -> socket.socket:
     """The bound listening socket, or a :class:`StartupError` that names the taken address.
     (The sandbox's helper: one rule for binding with a clear error, used by both servers.)"""
     from connectors.sandbox.server import listen_socket
-    from ocop.cli.main import StartupError
+    from ocop.cli.errors import StartupError
 
     try:
         return listen_socket(host, port)
@@ -107,7 +107,9 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
               "ocop worker needs OCOP_REDIS_URL; in embedded mode the worker runs inside 'ocop serve'.",
               file=sys.stderr)
         return 2
+    from ocop.assembly import WORKER
     from ocop.jobs.worker import build_worker
+    from ocop.piccolo_app import use_database
     from ocop.web.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_json, take_root=True)
@@ -115,9 +117,10 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
         # arq's Worker keeps the event loop current when it is built: build it inside the loop that
         # runs it (built outside, ``asyncio.run`` would start a second loop and the run fails).
         async def run_burst() -> None:
-            await build_worker(settings, settings.redis_url, burst=True, manage_db=True).async_run()
+            await build_worker(settings, settings.redis_url, plan=WORKER, burst=True, bind_db=use_database).async_run()
 
         asyncio.run(run_burst())
     else:
-        build_worker(settings, settings.redis_url, manage_db=True).run()  # SIGINT/SIGTERM: jobs finish or are re-queued
+        # SIGINT/SIGTERM: running jobs finish or are re-queued
+        build_worker(settings, settings.redis_url, plan=WORKER, bind_db=use_database).run()
     return 0

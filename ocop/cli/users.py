@@ -7,7 +7,7 @@ import asyncio
 import getpass
 import sys
 
-from ocop import db
+from ocop import db, piccolo_app
 from ocop.accounts.services import AccountError, NewUser, create_user
 from ocop.domain.text import fold
 from ocop.producers.tables import Producer
@@ -42,7 +42,7 @@ def _commune_codes(province: int, names: list[str]) -> list[int] | str:
 
 
 async def _create(settings: Settings, args: argparse.Namespace, password: str) -> int:
-    engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+    engine = piccolo_app.use_database(db.engine_from_url(settings.effective_database_url))
     await db.prepare(engine)
     try:
         producer_id = None

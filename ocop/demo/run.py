@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ocop import db
+from ocop import db, piccolo_app
 from ocop.demo.seed import DEMO_PASSWORD, seed
 from ocop.marketplace.apps import sandbox_base_url
 from ocop.settings import Settings
@@ -20,7 +20,7 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
     engine = db.engine_from_url(url)
-    await db.migrate(engine)
+    await piccolo_app.migrate(engine)
     await db.prepare(engine)
     try:
         report = await seed(store=media_store(settings))
@@ -29,10 +29,11 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
     return report.logins
 
 
-def run_demo(settings: Settings, *, host: str, port: int, fresh: bool,
-             serve: Callable[[Settings], int] | None = None) -> int:
+def run_demo(settings: Settings, *, host: str, port: int, fresh: bool, serve: Callable[[Settings], int]) -> int:
+    """Prepare the demo database, then ``serve`` the site (``ocop.cli.serve.serve``). A taken site port
+    stops it before any work; a taken sandbox port is swapped for a free one, and it says so."""
     from connectors.sandbox.server import free_port, port_is_free
-    from ocop.cli.main import StartupError
+    from ocop.cli.errors import StartupError
 
     settings = settings.listening_on(host, port)
     if not port_is_free(port, host):  # before seeding: say so now, not after a minute of work
@@ -48,10 +49,6 @@ def run_demo(settings: Settings, *, host: str, port: int, fresh: bool,
     if settings.sync_interval_minutes == 15:  # the default: in a demo, show review results and orders soon
         settings = settings.with_overrides(sync_interval_minutes=1)
     asyncio.run(prepare_demo_database(settings, fresh=fresh))
-    if serve is None:
-        from ocop.cli.serve import serve as serve_default
-
-        serve = serve_default
     print("\n=== OCOP demo ===")
     print(f"Trang web / site:            http://{host}:{port}/")
     if settings.sandbox:

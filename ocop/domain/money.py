@@ -31,6 +31,10 @@ def _error(raw: object) -> InvalidValue:
     )
 
 
+def _negative() -> InvalidValue:
+    return InvalidValue("money_negative", "Số tiền không được âm", "Amount cannot be negative")
+
+
 def parse_vnd(value: str | int | float) -> int:
     """Parse a typed VND amount to an int number of đồng.
 
@@ -47,7 +51,9 @@ def parse_vnd(value: str | int | float) -> int:
         amount = int(value)
     else:
         amount = _parse_text(value)
-    if amount < 0 or amount > MAX_VND:
+    if amount < 0:  # typed or sent as a number, a negative price reads like a typed "-5000"
+        raise _negative()
+    if amount > MAX_VND:
         raise InvalidValue(
             "money_out_of_range",
             f"Số tiền phải từ 0 đến {format_vnd(MAX_VND)}",
@@ -63,7 +69,7 @@ def _parse_text(raw: str) -> int:
     if not text:
         raise _error(raw)
     if text.startswith("-"):
-        raise InvalidValue("money_negative", "Số tiền không được âm", "Amount cannot be negative")
+        raise _negative()
     suffixed = _SUFFIXED.match(text)
     if suffixed:
         number, unit = suffixed.groups()

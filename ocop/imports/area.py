@@ -1,4 +1,4 @@
-"""Staff import only inside their area (issue 3 "Accounts and roles": staff work on the producers
+"""Staff import only inside their area (``ocop.accounts.access``: staff work on the producers
 of their province, optionally narrowed to communes; admins everywhere).
 
 A row is refused when its producer's address is outside the area, or when the tax code already

@@ -1,6 +1,6 @@
 """The province template's columns and how a file's header row is matched to them.
 
-The 23 headers and their order are those of issue 4 ("the province template"). People retype
+The 23 headers and their order are those of the province's catalogue template. People retype
 headers, so matching folds case, accents, spacing and Unicode form, and also accepts English
 aliases; anything else is reported as an unknown column and ignored.
 """

@@ -38,7 +38,7 @@ def public_only(address: IPAddress) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
-    max_bytes: int = 20 * 1024 * 1024  # the photo upload limit of issue 3
+    max_bytes: int = 20 * 1024 * 1024  # the photo upload limit (ocop.catalog.photos)
     timeout_s: float = 15.0
     max_redirects: int = 3
 

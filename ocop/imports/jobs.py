@@ -20,7 +20,7 @@ from typing import Any
 
 from ocop.accounts.auth import principal_of
 from ocop.accounts.tables import User
-from ocop.catalog.jobs import media_store
+from ocop.storage import media_store
 from ocop.imports.area import area_gate
 from ocop.imports import runs
 from ocop.imports.media_sink import MediaImageSink

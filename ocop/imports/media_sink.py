@@ -3,7 +3,7 @@
 Each photo is checked with :func:`ocop.catalog.photos.check_photo` (type sniffed, size and bomb
 limits), its original kept in the media store, an ``Image`` row written as ``pending`` and the
 catalogue's ``normalize_image`` job queued under the same job id a page upload would use, so the
-renditions come from one pipeline (issue 3 "photos", issue 4 "Photos go through the media pipeline").
+renditions come from one pipeline, whether a photo was uploaded on a page or came with a catalogue.
 
 Without a queue (``ocop import`` on a machine with no Redis configured) the same job body,
 :func:`ocop.catalog.jobs.normalize_image_row`, runs inline right after the row is written.

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import tempfile
 from pathlib import Path, PurePath
 from typing import Any
@@ -27,6 +26,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from ocop import db
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff
 from ocop.domain import admin_units
@@ -275,11 +275,7 @@ def _shown(faults: list[RowFault], lang: str) -> list[dict[str, Any]]:
 
 def _report(batch: dict[str, Any]) -> list[RowFault]:
     """The batch's faults (piccolo returns JSON columns as text from ``select`` on some engines)."""
-    return runs.faults_from_report(_json(batch["report"]))
-
-
-def _json(text: Any) -> list[dict[str, Any]]:
-    return json.loads(text or "[]") if isinstance(text, str) else list(text or [])
+    return runs.faults_from_report(db.json_value(batch["report"], []))
 
 
 ROUTES = [import_page, import_upload, run_page, run_progress, run_error_file, batch_page, batch_error_file,

@@ -36,7 +36,7 @@ Progress = Callable[[int, int], None]
 RowGate = Callable[[list[RowRecord]], Awaitable[list[RowFault]]]
 """Refuses valid rows the caller may not write (e.g. staff outside their area); refused rows become faults."""
 MAX_ZIP_MEMBER_BYTES = 20 * 1024 * 1024
-"""A photo in the ZIP over 20 MB is refused on its row (issue 8: images 20 MB)."""
+"""A photo in the ZIP over 20 MB is refused on its row (the photo upload limit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class ImportResult:
     dry_run: bool = False
 
     def to_json(self, lang: str = "vi") -> dict[str, Any]:
-        """The shape of issue 4: rows/created/updated/unchanged/failed and the row errors."""
+        """rows/created/updated/unchanged/failed and the row errors (``ocop import --json``, the API)."""
         return {
             "rows": self.rows,
             "created": self.created,

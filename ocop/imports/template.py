@@ -1,6 +1,6 @@
 """The province import template (``ocop import --template PATH``), written with XlsxWriter.
 
-Sheet 1 holds the header row of issue 4 (no sample row, so a forgotten example is never imported);
+Sheet 1 holds the header row of the province template (no sample row, so a forgotten example is never imported);
 sheet 2 explains each column in Vietnamese; a hidden sheet holds the closed lists that the
 drop-down validations of sheet 1 point to (Excel limits an inline list to 255 characters, too short
 for 135 communes).

@@ -2,7 +2,7 @@
 made before anything is extracted, so a hostile archive is refused with a clear message instead of
 exhausting memory or disk.
 
-Issue 8 ("Limits": ZIP limits — entry count, total uncompressed size, no path traversal). What is
+ZIP limits: entry count, total uncompressed size, no path traversal. What is
 checked, and why each rule exists:
 
 - **Entry count and central-directory size**, read from the end-of-central-directory record (and

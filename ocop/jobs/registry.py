@@ -1,5 +1,9 @@
-"""Job functions register themselves here; the worker (embedded or ``ocop worker``) runs exactly
-the registered set, so the same functions run in both modes.
+"""What a job or cron job is, as the worker needs to know it.
+
+Feature modules mark their job functions with :func:`job` and :func:`cron`, which only attach a
+spec to the function: nothing is registered globally. The service's one list of jobs, cron jobs and
+worker hooks is :mod:`ocop.assembly`, which hands them to :func:`ocop.jobs.worker.build_worker`; so
+the worker runs exactly that set, embedded or standalone, and this package imports no feature.
 
 arq retries only on ``arq.Retry`` (and shutdown): a job that should retry must raise it, any other
 exception fails the job for good. Jobs must be idempotent: arq delivers at least once.
@@ -7,11 +11,12 @@ exception fails the job for good. Jobs must be idempotent: arq delivers at least
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 JobFunc = Callable[..., Awaitable[Any]]
+ContextHook = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,73 +52,60 @@ class CronSpec:
         return self.minute
 
 
-_JOBS: dict[str, JobSpec] = {}
-_CRON: dict[str, CronSpec] = {}
-ContextHook = Callable[[dict[str, Any]], Awaitable[None]]
-_STARTUP: list[ContextHook] = []
-_SHUTDOWN: list[ContextHook] = []
+@dataclass(frozen=True, slots=True)
+class WorkerPlan:
+    """Everything a worker runs: built once by :mod:`ocop.assembly` from the marked functions.
+    ``startup`` hooks put what a feature's jobs need into the worker ``ctx`` (clients, ciphers);
+    they run in every worker after the database is bound."""
+
+    jobs: Sequence[JobSpec] = ()
+    cron: Sequence[CronSpec] = ()
+    startup: Sequence[ContextHook] = field(default_factory=tuple)
+    shutdown: Sequence[ContextHook] = field(default_factory=tuple)
+
+    @classmethod
+    def of(cls, jobs: Sequence[JobFunc], cron: Sequence[JobFunc] = (),
+           startup: Sequence[ContextHook] = (), shutdown: Sequence[ContextHook] = ()) -> WorkerPlan:
+        """From functions marked with :func:`job` / :func:`cron`; an unmarked one is a wiring
+        mistake and fails at start-up, not when the job is first enqueued."""
+        return cls(jobs=tuple(spec_of(f, JobSpec) for f in jobs), cron=tuple(spec_of(f, CronSpec) for f in cron),
+                   startup=tuple(startup), shutdown=tuple(shutdown))
 
 
-def on_worker_startup(func: ContextHook) -> ContextHook:
-    """Register a hook that puts what a feature's jobs need into the worker ``ctx`` (clients,
-    ciphers). It runs in every worker, embedded or standalone, after the database is bound."""
-    _STARTUP.append(func)
-    return func
+_SPEC = "__ocop_job_spec__"
+S = TypeVar("S", JobSpec, CronSpec)
 
 
-def on_worker_shutdown(func: ContextHook) -> ContextHook:
-    _SHUTDOWN.append(func)
-    return func
-
-
-def startup_hooks() -> list[ContextHook]:
-    load_job_modules()
-    return list(_STARTUP)
-
-
-def shutdown_hooks() -> list[ContextHook]:
-    load_job_modules()
-    return list(_SHUTDOWN)
+def spec_of(func: JobFunc, kind: type[S]) -> S:
+    spec = getattr(func, _SPEC, None)
+    if not isinstance(spec, kind):
+        raise TypeError(f"{getattr(func, '__qualname__', func)!r} is not marked as a {kind.__name__}")
+    return spec
 
 
 def job(*, name: str | None = None, timeout_s: int = 120, max_tries: int = 5,
         keep_result_s: int = 60, timeout_setting: str | None = None) -> Callable[[JobFunc], JobFunc]:
-    """Register an ``async def f(ctx, ...)`` as a job under ``name`` (default: its own name)."""
+    """Mark an ``async def f(ctx, ...)`` as a job named ``name`` (default: its own name)."""
 
-    def register(func: JobFunc) -> JobFunc:
-        spec = JobSpec(func=func, name=name or func.__name__, timeout_s=timeout_s,
-                       max_tries=max_tries, keep_result_s=keep_result_s, timeout_setting=timeout_setting)
-        _JOBS[spec.name] = spec
+    def mark(func: JobFunc) -> JobFunc:
+        setattr(func, _SPEC, JobSpec(func=func, name=name or func.__name__, timeout_s=timeout_s,
+                                     max_tries=max_tries, keep_result_s=keep_result_s,
+                                     timeout_setting=timeout_setting))
         return func
 
-    return register
+    return mark
 
 
 def cron(*, minute: set[int] | None = None, second: set[int] | int = 0, run_at_startup: bool = False,
          timeout_s: int = 300, name: str | None = None,
          interval_setting: str | None = None) -> Callable[[JobFunc], JobFunc]:
-    def register(func: JobFunc) -> JobFunc:
-        spec = CronSpec(func=func, name=name or func.__name__, minute=minute, second=second,
-                        run_at_startup=run_at_startup, timeout_s=timeout_s, interval_setting=interval_setting)
-        _CRON[spec.name] = spec
+    """Mark an ``async def f(ctx)`` as a cron job (arq's ``unique`` cron: one run per tick across
+    all workers)."""
+
+    def mark(func: JobFunc) -> JobFunc:
+        setattr(func, _SPEC, CronSpec(func=func, name=name or func.__name__, minute=minute, second=second,
+                                      run_at_startup=run_at_startup, timeout_s=timeout_s,
+                                      interval_setting=interval_setting))
         return func
 
-    return register
-
-
-def load_job_modules() -> None:
-    """Import every module that registers jobs (kept in one list so nothing is forgotten)."""
-    import ocop.catalog.jobs  # noqa: F401
-    import ocop.imports.jobs  # noqa: F401
-    import ocop.jobs.builtin  # noqa: F401
-    import ocop.marketplace.jobs  # noqa: F401
-
-
-def jobs() -> list[JobSpec]:
-    load_job_modules()
-    return list(_JOBS.values())
-
-
-def cron_jobs() -> list[CronSpec]:
-    load_job_modules()
-    return list(_CRON.values())
+    return mark

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from arq import cron as arq_cron
 from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
+from piccolo.engine.base import Engine
 
 from ocop import db
 from ocop.jobs.queue import QUEUE_NAME, redis_settings
-from ocop.jobs.registry import cron_jobs, jobs, shutdown_hooks, startup_hooks
+from ocop.jobs.registry import WorkerPlan
 from ocop.settings import Settings
 from ocop.web.logs import log
 
@@ -66,28 +68,30 @@ class LeasedWorker(Worker):
                 log.warning("job_lease_renewal_failed", error=type(exc).__name__)
 
 
-def build_worker(settings: Settings, redis_url: str, *, ctx: dict[str, Any] | None = None,
-                 burst: bool = False, handle_signals: bool = True, manage_db: bool = False) -> Worker:
-    """``manage_db``: a standalone worker process opens (and closes) its own database engine;
+def build_worker(settings: Settings, redis_url: str, *, plan: WorkerPlan, ctx: dict[str, Any] | None = None,
+                 burst: bool = False, handle_signals: bool = True,
+                 bind_db: Callable[[Engine], Engine] | None = None) -> Worker:
+    """Run ``plan`` (the service's is ``ocop.assembly.WORKER``). ``bind_db``: a standalone worker
+    process opens (and closes) its own database engine, bound to the tables with this function;
     inside ``ocop serve`` the app's engine is shared through ``ctx``."""
     functions = [func(spec.func, name=spec.name, timeout=spec.timeout(settings), max_tries=spec.max_tries,
-                      keep_result=spec.keep_result_s) for spec in jobs()]
+                      keep_result=spec.keep_result_s) for spec in plan.jobs]
     crons = [arq_cron(spec.func, name=spec.name, minute=spec.minutes(settings), second=spec.second,
                       run_at_startup=spec.run_at_startup, timeout=spec.timeout_s, unique=True)
-             for spec in cron_jobs()]
+             for spec in plan.cron]
     base_ctx = {"settings": settings, "worker_name": f"{socket.gethostname()}"}
     base_ctx.update(ctx or {})
     async def on_startup(worker_ctx: dict[str, Any]) -> None:
-        if manage_db:
-            engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+        if bind_db is not None:
+            engine = bind_db(db.engine_from_url(settings.effective_database_url))
             await db.prepare(engine)
             worker_ctx["engine"] = engine
             worker_ctx["owns_engine"] = True
-        for hook in startup_hooks():
+        for hook in plan.startup:
             await hook(worker_ctx)
 
     async def on_shutdown(worker_ctx: dict[str, Any]) -> None:
-        for hook in shutdown_hooks():
+        for hook in plan.shutdown:
             await hook(worker_ctx)
         if worker_ctx.get("owns_engine"):
             await db.close(worker_ctx["engine"])

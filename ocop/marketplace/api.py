@@ -1,4 +1,5 @@
-"""``/api/v1`` shops and publishing: list shops, publish a product to shops, unlist a listing.
+"""``/api/v1`` shops, listings and publishing: list shops, read listings, publish a product to
+shops, unlist a listing.
 
 Publishing answers 202: the request is recorded (outbox) and carried out by the workers; poll
 ``GET /api/v1/listings/{id}`` for the state.
@@ -13,16 +14,18 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
-from litestar.params import Body
+from litestar.params import Body, FromQuery, QueryParameter
 
-from ocop.accounts.access import get_product, producer_scope
+from ocop.accounts.access import combine, producer_scope
+from ocop.catalog.access import get_product, product_scope
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_user
-from ocop.marketplace.pages import kick
+from ocop.catalog.tables import Product
+from ocop.marketplace.jobs import kick
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.tables import Listing, Shop
 from ocop.producers.tables import Producer
-from ocop.web.api_support import PathId, RowId, error_spec
+from ocop.web.api_support import Page, PathId, PerPage, QueryId, RowId, error_spec
 from ocop.web.errors import ApiError
 from ocop.web.render import client_ip
 
@@ -34,6 +37,26 @@ class ShopOut(msgspec.Struct):
     external_shop_id: str
     status: str
     access_expires_at: datetime | None
+
+
+class ListingOut(msgspec.Struct):
+    id: int
+    product_id: int
+    shop_id: int
+    marketplace: str
+    seller_sku: str
+    external_item_id: str
+    state: str
+    last_error: str
+    published_at: datetime | None
+    updated_at: datetime
+
+
+class ListingPage(msgspec.Struct):
+    items: list[ListingOut]
+    total: int
+    page: int
+    per_page: int
 
 
 class PublishIn(msgspec.Struct):
@@ -74,6 +97,72 @@ class ShopController(Controller):
                         access_expires_at=r["access_expires_at"]) for r in rows]
 
 
+class ListingController(Controller):
+    path = "/api/v1/listings"
+    tags = ["listings"]
+    guards = [requires_user]
+
+    @get("")
+    async def list_listings(
+        self,
+        me: Me,
+        product_id: QueryId = None,
+        listing_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        marketplace: FromQuery[str | None] = None,
+        page: Page = 1,
+        per_page: PerPage = 20,
+    ) -> ListingPage:
+        scope = product_scope(me)
+        clause = combine(
+            _listing_scope(scope),
+            Listing.product == product_id if product_id is not None else None,
+            Listing.state == listing_state if listing_state else None,
+            Listing.shop.marketplace == marketplace if marketplace else None,
+        )
+        select = Listing.select(Listing.all_columns(), Listing.shop.marketplace.as_alias("marketplace"))
+        count = Listing.count()
+        if clause is not None:
+            select, count = select.where(clause), count.where(clause)
+        rows = await select.order_by(Listing.id).limit(per_page).offset((page - 1) * per_page)
+        return ListingPage(
+            items=[_listing_out(r) for r in rows], total=await count, page=page, per_page=per_page
+        )
+
+    @get("/{listing_id:int}")
+    async def get_one(self, me: Me, listing_id: PathId) -> ListingOut:
+        row = (
+            await Listing.select(Listing.all_columns(), Listing.shop.marketplace.as_alias("marketplace"))
+            .where(Listing.id == listing_id)
+            .first()
+        )
+        if row is None:
+            raise NotFoundException("Not found.")
+        await get_product(me, int(row["product"]))
+        return _listing_out(row)
+
+
+def _listing_scope(product_clause: Any) -> Any:
+    if product_clause is None:
+        return None
+    ids = Product.select(Product.id).where(product_clause)
+    return Listing.product.is_in(ids)
+
+
+def _listing_out(row: dict[str, Any]) -> ListingOut:
+    return ListingOut(
+        id=row["id"],
+        product_id=row["product"],
+        shop_id=row["shop"],
+        marketplace=row["marketplace"],
+        seller_sku=row["seller_sku"],
+        external_item_id=row["external_item_id"],
+        state=row["state"],
+        last_error=row["last_error"],
+        published_at=row["published_at"],
+        updated_at=row["updated_at"],
+    )
+
+
 class PublishController(Controller):
     path = "/api/v1"
     tags = ["listings"]
@@ -97,7 +186,7 @@ class PublishController(Controller):
             if done.changed:
                 await record(me, "listing.publish", "listing", done.listing_id, producer_id=product["producer"],
                              changes={"version": done.version}, ip=client_ip(request))
-        await kick(request)
+        await kick(request.app.state.queue.redis)
         return out
 
     @post("/listings/{listing_id:int}/unlist", status_code=202)
@@ -110,8 +199,8 @@ class PublishController(Controller):
         if requested:
             await record(me, "listing.unlist", "listing", listing_id, producer_id=product["producer"],
                          ip=client_ip(request))
-            await kick(request)
+            await kick(request.app.state.queue.redis)
         return {"requested": requested}
 
 
-ROUTES = [ShopController, PublishController]
+ROUTES = [ShopController, ListingController, PublishController]

@@ -16,13 +16,12 @@ import httpx
 
 from connectors.base import AppCredentials, MarketplaceClient
 from connectors.http import Limits, RedisRateLimiter, SharedHttp
-from connectors.registry import get_client, marketplaces
+from connectors.registry import get_client
+from ocop.marketplaces import CODES
 from ocop.settings import Settings
 
 # The sandbox's public app keys (the secrets are derived, see sandbox_apps).
 SANDBOX_APP_KEYS = {"shopee": "2001887", "lazada": "120001", "tiktok": "6a1b2c3d4e5f", "tiki": "tiki-client-1"}
-
-MARKETPLACE_NAMES = {"shopee": "Shopee", "lazada": "Lazada", "tiktok": "TikTok Shop", "tiki": "Tiki"}
 
 
 class MarketplaceConfigError(ValueError):
@@ -77,14 +76,14 @@ def build_env(settings: Settings, *, redis: object | None = None, limits: dict[s
     if settings.sandbox:
         base = (sandbox_url or sandbox_base_url(settings)).rstrip("/")
         return MarketplaceEnv(apps=apps or sandbox_apps(settings),
-                              base_urls={m: f"{base}/{m}" for m in marketplaces()}, http=http)
+                              base_urls={m: f"{base}/{m}" for m in CODES}, http=http)
     if settings.marketplaces_file is None:
         return MarketplaceEnv(apps=apps or {}, base_urls={}, http=http)
     raw = json.loads(settings.marketplaces_file.read_text(encoding="utf-8"))
     configured: dict[str, AppCredentials] = {}
     base_urls: dict[str, str | None] = {}
     for market, spec in raw.items():
-        if market not in marketplaces():
+        if market not in CODES:
             raise MarketplaceConfigError(f"unknown marketplace {market!r} in {settings.marketplaces_file}")
         configured[market] = AppCredentials(marketplace=market, app_key=str(spec["app_key"]),
                                             app_secret=str(spec["app_secret"]),

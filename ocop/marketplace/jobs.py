@@ -18,13 +18,22 @@ from typing import Any
 import structlog
 from arq import Retry
 
-from connectors.base import AuthExpiredError, ConnectorError, PermanentError, RateLimitedError, RetryableError
+from connectors.base import (
+    AuthExpiredError,
+    ConnectorError,
+    PermanentError,
+    RateLimitedError,
+    RetryableError,
+    ShopCredentials,
+)
 from ocop.jobs.queue import QUEUE_NAME
-from ocop.jobs.registry import cron, job, on_worker_shutdown, on_worker_startup
+from ocop.jobs.registry import cron, job
 from ocop.marketplace import listings, shops
 from ocop.marketplace.media import public_url, read_rendition
 from ocop.marketplace.payload import build_draft
+from ocop.marketplace.publishing import unlist_expired
 from ocop.marketplace.runtime import MarketRuntime, build_runtime
+from ocop.marketplace.sync import refresh_due_tokens, sync_all_orders, sync_statuses
 from ocop.marketplace.tables import Listing, Shop, SyncRun
 
 log = structlog.get_logger("ocop.publish")
@@ -34,16 +43,15 @@ LEASE_MARGIN_MIN = timedelta(seconds=5)
 JOB = "publish_listing"
 
 
-@on_worker_startup
-async def _start(ctx: dict[str, Any]) -> None:
+async def start_market(ctx: dict[str, Any]) -> None:
+    """Worker start-up hook: the marketplace clients (shared with the app inside ``ocop serve``)."""
     if "market" not in ctx:
         settings = ctx["settings"]
         ctx["market"] = build_runtime(settings, redis=ctx.get("redis"), timeout_s=settings.marketplace_timeout_s)
         ctx["owns_market"] = True
 
 
-@on_worker_shutdown
-async def _stop(ctx: dict[str, Any]) -> None:
+async def stop_market(ctx: dict[str, Any]) -> None:
     if ctx.get("owns_market"):
         await ctx["market"].aclose()
 
@@ -85,6 +93,16 @@ async def dispatch_due(redis: Any, *, limit: int = 500) -> int:
     return sent
 
 
+async def kick(redis: Any) -> None:
+    """Hand due work to the queue now, right after a publish or unlist request, rather than at the
+    dispatcher's next tick. Failure is fine: the request is already in the database (the outbox)
+    and the dispatcher will send it."""
+    try:
+        await dispatch_due(redis, limit=200)
+    except Exception:  # noqa: BLE001 - Redis down: the outbox keeps the request
+        return
+
+
 @cron(second={0, 20, 40}, minute=None, timeout_s=60)
 async def dispatch_outbox(ctx: dict[str, Any]) -> int:
     return await dispatch_due(ctx["redis"])
@@ -115,44 +133,39 @@ async def _finish(listing: Listing, version: int, to_state: str, *, cause: str, 
                         values={Listing.lease_until: None, **extra, **(values or {})})
 
 
-async def _upload_images(rt: MarketRuntime, listing: Listing, marketplace: str, shop_creds: Any,
+async def _upload_images(rt: MarketRuntime, listing: Listing, marketplace: str, shop_creds: ShopCredentials,
                          keys: tuple[str, ...]) -> tuple[str, ...]:
     image_map = listing.image_map if isinstance(listing.image_map, dict) else {}
     client = rt.env.client(marketplace)
     ids = []
     for key in keys:
         if key not in image_map:
-            try:
-                uploaded = await client.upload_image(shop_creds, await read_rendition(rt.settings, key),
-                                                     f"{key[:16]}.jpg")
-                image_map[key] = uploaded.image_id
-            except PermanentError as exc:
-                if exc.code != "unsupported":
-                    raise
-                image_map[key] = public_url(rt.settings, key)  # Tiki fetches images by URL
+            uploaded = await client.upload_image(shop_creds, await read_rendition(rt.settings, key),
+                                                 f"{key[:16]}.jpg", public_url=public_url(rt.settings, key))
+            image_map[key] = uploaded.image_id
             await Listing.update({Listing.image_map: image_map}).where(Listing.id == listing.id)
         ids.append(image_map[key])
     listing.image_map = image_map
     return tuple(ids)
 
 
-async def _push(rt: MarketRuntime, listing: Listing, shop: Shop) -> tuple[str, str | None]:
+async def _push(rt: MarketRuntime, listing: Listing, marketplace: str,
+                creds: ShopCredentials) -> tuple[str, str | None]:
     """Create or update the item; returns (external id, state the marketplace reported)."""
-    client = rt.env.client(shop.marketplace)
-    creds = shops.credentials(shop, rt.cipher)
-    draft = await build_draft(listing.product, shop.marketplace, listing.seller_sku)
+    client = rt.env.client(marketplace)
+    draft = await build_draft(listing.product, marketplace, listing.seller_sku)
     if listing.desired == "unlisted":
         if listing.external_item_id:
             await client.unlist(creds, listing.external_item_id, listing.seller_sku)
         return listing.external_item_id, "unlisted"
-    image_ids = await _upload_images(rt, listing, shop.marketplace, creds, draft.image_keys)
+    image_ids = await _upload_images(rt, listing, marketplace, creds, draft.image_keys)
     product = type(draft.product)(**{**{f: getattr(draft.product, f) for f in draft.product.__struct_fields__},
                                      "image_ids": image_ids})
     external_id = listing.external_item_id
     if not external_id:
         found = await client.find_by_seller_sku(creds, listing.seller_sku)
         if found is not None:
-            log.info("adopted_existing_item", listing=listing.id, marketplace=shop.marketplace)
+            log.info("adopted_existing_item", listing=listing.id, marketplace=marketplace)
             external_id = found.external_id
             await Listing.update({Listing.external_item_id: external_id}).where(Listing.id == listing.id)
             await client.update_item(creds, external_id, product)
@@ -184,18 +197,10 @@ async def publish_listing(ctx: dict[str, Any], listing_id: int, version: int) ->
         # Our own deadline, shorter than arq's: a slow marketplace ends in an orderly retry that
         # releases the lease, instead of arq cancelling the job with the listing still leased.
         async with asyncio.timeout(max(1.0, rt.settings.publish_job_timeout_s - 3)):
-            for refreshed in (False, True):
-                try:
-                    if shops.due_for_refresh(shop):
-                        await rt.refresh_shop(shop)
-                    external_id, remote_state = await _push(rt, listing, shop)
-                    break
-                except AuthExpiredError as exc:
-                    if refreshed:
-                        # Refreshed fine, yet refused again (expired meanwhile): a transient state.
-                        raise RetryableError(f"access token expired again: {exc.message}") from exc
-                    if not await rt.refresh_shop(shop):
-                        raise  # the refresh itself was refused: the shop needs reconnecting
+            if shops.due_for_refresh(shop):
+                await rt.refresh_shop(shop)
+            external_id, remote_state = await rt.with_fresh_token(
+                shop, lambda creds: _push(rt, listing, shop.marketplace, creds))
     except TimeoutError:
         return await _retry_later(ctx, listing, version, RetryableError("publishing took too long",
                                                                         outcome_unknown=True))
@@ -253,22 +258,16 @@ async def _record(kind: str, shop_id: int | None, started: datetime, counts: dic
 
 @cron(interval_setting="sync_interval_minutes", second=30, timeout_s=600)
 async def sync_listing_status(ctx: dict[str, Any]) -> dict[str, int]:
-    from ocop.marketplace.sync import sync_statuses
-
     return await sync_statuses(ctx["market"], record=_record)
 
 
 @cron(interval_setting="sync_interval_minutes", second=45, timeout_s=1200)
 async def sync_orders(ctx: dict[str, Any]) -> dict[str, int]:
-    from ocop.marketplace.sync import sync_all_orders
-
     return await sync_all_orders(ctx["market"], record=_record)
 
 
 @cron(minute=set(range(0, 60, 5)), second=10, timeout_s=300)
 async def refresh_tokens(ctx: dict[str, Any]) -> dict[str, int]:
-    from ocop.marketplace.sync import refresh_due_tokens
-
     return await refresh_due_tokens(ctx["market"], record=_record)
 
 
@@ -276,8 +275,6 @@ async def refresh_tokens(ctx: dict[str, Any]) -> dict[str, int]:
 async def unlist_expired_certificates(ctx: dict[str, Any]) -> int:
     """An OCOP star rating is only valid while its certificate is: take such products off sale
     (OCOP_UNLIST_ON_CERTIFICATE_EXPIRY=false turns this off)."""
-    from ocop.marketplace.publishing import unlist_expired
-
     if not ctx["settings"].unlist_on_certificate_expiry:
         return 0
     count = await unlist_expired()

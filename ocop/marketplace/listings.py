@@ -28,10 +28,18 @@ ALLOWED: dict[str, set[str]] = {
     "unlisted": {"pending", "publishing"},
 }
 
-STATE_LABELS_VI = {
-    "draft": "Nháp", "pending": "Chờ đăng", "publishing": "Đang đăng", "in_review": "Sàn đang duyệt",
-    "live": "Đang bán", "rejected": "Bị từ chối", "failed": "Lỗi", "unlisted": "Đã gỡ",
+
+
+def _(message: str) -> str:
+    """Marks a label for the gettext catalog (English in ``ocop/web/i18n``); translated where shown."""
+    return message
+
+
+STATE_LABELS = {
+    "draft": _("Nháp"), "pending": _("Chờ đăng"), "publishing": _("Đang đăng"), "in_review": _("Sàn đang duyệt"),
+    "live": _("Đang bán"), "rejected": _("Bị từ chối"), "failed": _("Lỗi đăng"), "unlisted": _("Đã gỡ"),
 }
+"""The name of each state for people, in Vietnamese (the catalog's message ids)."""
 
 
 class TransitionError(ValueError):

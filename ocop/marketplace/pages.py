@@ -6,7 +6,6 @@ is named in the URL or chosen on the staff pages) and every action is audited.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from litestar import Request, get, post
@@ -15,22 +14,24 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
-from ocop.accounts.access import get_producer, get_product, producer_scope
+from ocop import db
+from ocop.accounts.access import get_producer, producer_scope
+from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
 from ocop.catalog.tables import Product
-from ocop.marketplace.apps import MARKETPLACE_NAMES
-from ocop.marketplace.jobs import dispatch_due
-from ocop.marketplace.listings import STATE_LABELS_VI
+from ocop.marketplace.jobs import kick
+from ocop.marketplace.listings import STATE_LABELS
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
+from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
+from ocop.web.i18n import gettext
 from ocop.web.render import client_ip, form_dict, render, see_other
 
 PAGE = {"include_in_schema": False, "guards": [requires_user]}
-STATE_LABELS_EN = {"draft": "Draft", "pending": "Waiting", "publishing": "Publishing", "in_review": "In review",
-                   "live": "Live", "rejected": "Rejected", "failed": "Error", "unlisted": "Unlisted"}
+STATE_LABELS_EN = {state: gettext("en", label) for state, label in STATE_LABELS.items()}
 
 
 async def producer_for(me: Principal, requested: int | None) -> int:
@@ -50,21 +51,12 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-async def kick(request: Request[Any, Any, Any]) -> None:
-    """Hand due work to the queue now rather than at the dispatcher's next tick. Failure is fine:
-    the request is already in the database (outbox) and the dispatcher will send it."""
-    try:
-        await dispatch_due(request.app.state.queue.redis, limit=200)
-    except Exception:  # noqa: BLE001 - Redis down: the outbox keeps the request
-        return
-
-
 @get("/shops", **PAGE)
 async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
     producer_id = await producer_for(me, _int(request.query_params.get("producer")))
     producer = await Producer.select().where(Producer.id == producer_id).first()
     rows = await Shop.select().where(Shop.producer == producer_id).order_by(Shop.marketplace)
-    return render("marketplace/shops.html", producer=producer, shops=rows, names=MARKETPLACE_NAMES,
+    return render("marketplace/shops.html", producer=producer, shops=rows, names=NAMES,
                   message=request.query_params.get("msg", ""), error=request.query_params.get("err", ""))
 
 
@@ -73,7 +65,7 @@ async def connect(request: Request[Any, Any, Any], me: Me, marketplace: FromPath
     """A link, not a form: our CSP (``form-action 'self'``) rightly stops a form submission from
     being redirected to another site, and this step only sends the seller to the marketplace's
     consent page (the signed ``state`` binds the answer to this producer)."""
-    if marketplace not in MARKETPLACE_NAMES:
+    if marketplace not in NAMES:
         raise NotFoundException("Not found.")
     producer_id = await producer_for(me, _int(request.query_params.get("producer")))
     market = request.app.state.market
@@ -110,7 +102,7 @@ async def product_listings(me: Me, product_id: FromPath[int]) -> Template:
     events = await (ListingEvent.select().where(ListingEvent.listing.is_in([r["id"] for r in rows] or [0]))
                     .order_by(ListingEvent.id, ascending=False).limit(30))
     return render("marketplace/product.html", product=product, shops=shops, listings=by_shop, events=events,
-                  names=MARKETPLACE_NAMES, labels_vi=STATE_LABELS_VI, labels_en=STATE_LABELS_EN)
+                  names=NAMES, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
 
 
 @post("/products/{product_id:int}/publish", **PAGE)
@@ -129,7 +121,7 @@ async def publish(request: Request[Any, Any, Any], me: Me, product_id: FromPath[
         if done.changed:
             await record(me, "listing.publish", "listing", done.listing_id, producer_id=product["producer"],
                          changes={"version": done.version}, ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     suffix = f"?err={problems[0]}" if problems else ""
     return see_other(f"/products/{product_id}/marketplaces{suffix}")
 
@@ -142,7 +134,7 @@ async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: FromPath[i
     product = await get_product(me, row["product"])
     if await request_unlist(listing_id, cause=f"user:{me.user_id}", reason="yêu cầu gỡ / unlist requested"):
         await record(me, "listing.unlist", "listing", listing_id, producer_id=product["producer"], ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     return see_other(f"/products/{row['product']}/marketplaces")
 
 
@@ -159,9 +151,8 @@ async def sync_page(me: Me) -> Template:
                      .where(Listing.state.is_in(["failed", "rejected"]) & Listing.shop.producer.is_in(ids))
                      .order_by(Listing.updated_at, ascending=False).limit(100))
     for run in runs:
-        if isinstance(run["counts"], str):
-            run["counts"] = json.loads(run["counts"] or "{}")
-    return render("marketplace/sync.html", runs=runs, failing=failing, names=MARKETPLACE_NAMES)
+        run["counts"] = db.json_value(run["counts"], {})
+    return render("marketplace/sync.html", runs=runs, failing=failing, names=NAMES)
 
 
 @post("/staff/publish", include_in_schema=False, guards=[requires_staff])
@@ -180,7 +171,7 @@ async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
                 continue
     await record(me, "listing.bulk_publish", "producer", producer_id, producer_id=producer_id,
                  changes={"requested": count}, ip=client_ip(request))
-    await kick(request)
+    await kick(request.app.state.queue.redis)
     return see_other(f"/staff/publish/progress?producer={producer_id}")
 
 
@@ -194,7 +185,7 @@ async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
     total = sum(counts.values())
     template = "marketplace/_progress.html" if request.headers.get("hx-request") else "marketplace/progress.html"
     return render(template, producer_id=producer_id, counts=counts, waiting=waiting, total=total,
-                  done=total - waiting, labels_vi=STATE_LABELS_VI, labels_en=STATE_LABELS_EN)
+                  done=total - waiting, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
 
 
 ROUTES = [shops_page, connect, callback, product_listings, publish, unlist, sync_page, bulk_publish, bulk_progress]

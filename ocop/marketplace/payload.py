@@ -7,14 +7,15 @@ which differ per shop), so "re-push only when what we would send changed" is a s
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 
 import msgspec
 
 from connectors.base import ProductInput
-from ocop.catalog.tables import Certificate, Image, Product
+from ocop import db
+from ocop.catalog.certificates import current_certificate
+from ocop.catalog.tables import Image, Product
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +36,7 @@ def rendition_keys(images: list[dict], marketplace: str) -> tuple[str, ...]:
     for image in sorted(images, key=lambda i: (i["position"], i["id"])):
         if image.get("status") != "ready":
             continue
-        renditions = image["renditions"]
-        if isinstance(renditions, str):
-            renditions = json.loads(renditions or "{}")
-        chosen = renditions.get(marketplace)
+        chosen = db.json_value(image["renditions"], {}).get(marketplace)
         if isinstance(chosen, dict) and chosen.get("key"):
             keys.append(str(chosen["key"]))
     return tuple(keys)
@@ -48,8 +46,7 @@ async def build_draft(product_id: int, marketplace: str, seller_sku: str) -> Dra
     product = await Product.select().where(Product.id == product_id).first()
     if product is None:
         raise LookupError(f"product {product_id} not found")
-    cert = (await Certificate.select().where(Certificate.product == product_id)
-            .order_by(Certificate.issued_on, ascending=False).first())
+    cert = await current_certificate(product_id)
     images = await Image.select().where(Image.product == product_id)
     keys = rendition_keys(images, marketplace)
     item = ProductInput(

@@ -3,23 +3,23 @@
 A request only writes the database (listing → ``pending`` with a new payload version and
 ``next_attempt_at``); the dispatcher hands due listings to arq. So a request made while Redis is
 down or restarting is not lost, and duplicate requests collapse on the arq job id
-``publish:{listing}:{version}:{attempt}``.
+``publish_listing:{listing}:{version}:{attempts}`` (``ocop.marketplace.jobs.job_id``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
+from ocop.catalog.certificates import current_certificates
 from ocop.catalog.tables import Product
+from ocop.domain.dates import today_vn
 from ocop.domain.errors import Refused
 from ocop.marketplace import listings
 from ocop.marketplace.payload import build_draft
 from ocop.marketplace.tables import Listing, Shop
 
 REPUSH_FROM = ("live", "in_review", "rejected", "failed")
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class PublishError(Refused):
@@ -101,16 +101,14 @@ async def product_changed(product_id: int, *, cause: str) -> list[Requested]:
 
 
 async def unlist_expired(today: date | None = None) -> int:
-    """Unlist every listed product whose newest OCOP certificate has expired (Asia/Ho_Chi_Minh day)."""
-    from ocop.catalog.tables import Certificate
-
-    today = today or datetime.now(VN).date()
+    """Unlist every listed product whose current OCOP certificate has expired (Vietnam's day)."""
+    today = today or today_vn()
     live = await Listing.select(Listing.id, Listing.product).where(Listing.state.is_in(["live", "in_review"])
                                                                    & (Listing.desired == "live"))
+    certs = await current_certificates(row["product"] for row in live)
     count = 0
     for row in live:
-        cert = await (Certificate.select(Certificate.expires_on).where(Certificate.product == row["product"])
-                      .order_by(Certificate.expires_on, ascending=False).first())
+        cert = certs.get(row["product"])
         if cert and cert["expires_on"] and cert["expires_on"] < today:
             count += await request_unlist(row["id"], cause="rule:certificate_expired",
                                           reason=f"Chứng nhận OCOP hết hạn ngày {cert['expires_on']:%d/%m/%Y} / "

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from connectors.base import AuthExpiredError, ShopCredentials
+from connectors.base import AuthExpiredError, RetryableError, ShopCredentials
 
 from ocop.marketplace.apps import MarketplaceEnv, build_env
 from ocop.marketplace.crypto import TokenCipher
@@ -39,18 +39,23 @@ class MarketRuntime:
             yield
 
     async def with_fresh_token(self, shop: Any, op: Callable[[ShopCredentials], Awaitable[T]]) -> T:
-        """Run ``op`` with the shop's credentials; on "token expired", refresh and run it again."""
+        """Run ``op`` with the shop's credentials; on "token expired", refresh (serialised per shop,
+        :meth:`refresh_shop`) and run it again. The one refresh-and-retry of the service: publishing,
+        status and order sync all go through it.
+
+        Raises ``AuthExpiredError`` only when the refresh itself is refused (the shop then needs
+        reconnecting). A token refused again right after a successful refresh is a passing state:
+        after ``MAX_REFRESHES`` such rounds it becomes a ``RetryableError``, to be tried later."""
         from ocop.marketplace import shops
 
-        for attempt in range(MAX_REFRESHES + 1):
+        for _ in range(MAX_REFRESHES + 1):
             try:
                 return await op(shops.credentials(shop, self.cipher))
-            except AuthExpiredError:
-                # A token that expires again right after a successful refresh is a passing state;
-                # only a refused refresh (shop needs reconnecting) or running out of tries ends it.
-                if attempt == MAX_REFRESHES or not await self.refresh_shop(shop):
+            except AuthExpiredError as exc:
+                expired = exc
+                if not await self.refresh_shop(shop):
                     raise
-        raise AssertionError("unreachable")
+        raise RetryableError(f"access token refused again after refreshing: {expired.message}") from expired
 
     async def refresh_shop(self, shop: Any) -> bool:
         """Refresh a shop's tokens once, whoever asks. Refresh tokens rotate, so two workers

@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from connectors.base import AuthExpiredError, ConnectorError, PermanentError, ShopCredentials, TokenSet
+from ocop import db
 from ocop.domain.errors import Refused
 from ocop.marketplace.apps import MarketplaceEnv
 from ocop.marketplace.crypto import TokenCipher
@@ -62,7 +63,7 @@ def authorize_url(env: MarketplaceEnv, secret: str, producer_id: int, marketplac
 
 def _extra(shop: Shop) -> dict[str, object]:
     """piccolo hands JSON columns back as text from ``objects()``."""
-    return dict(shop.extra) if isinstance(shop.extra, dict) else json.loads(shop.extra or "{}")
+    return dict(db.json_value(shop.extra, {}))
 
 
 def _apply_tokens(shop: Shop, tokens: TokenSet, cipher: TokenCipher) -> None:

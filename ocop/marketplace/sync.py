@@ -1,4 +1,4 @@
-"""Scheduled sync: review status of listings, orders per shop, token refresh, daily roll-up.
+"""Scheduled sync: review status of listings, orders per shop (with their sales facts), token refresh.
 
 Orders are read in overlapping windows from a stored cursor: re-reading a window is harmless
 because orders upsert by (shop, marketplace order id) and their lines are replaced, so a
@@ -8,22 +8,19 @@ cancellation or return seen later simply updates the order.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
 from connectors.base import AuthExpiredError, ConnectorError, MarketOrder, OrderRef, RetryableError, ShopCredentials
 from ocop import db
-from ocop.marketplace import listings, shops
+from ocop.marketplace import listings, sales_facts as facts, shops
 from ocop.marketplace.runtime import MarketRuntime
-from ocop.marketplace.tables import Listing, Order, OrderLine, SalesDaily, Shop
-from ocop.reports import facts
+from ocop.marketplace.tables import Listing, Order, Shop
 
 log = structlog.get_logger("ocop.sync")
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 OVERLAP = timedelta(hours=1)
 FIRST_SYNC_LOOKBACK = timedelta(days=30)
 DETAIL_BATCH = 20  # ids per detail call and per stored page (some APIs read orders one by one)
@@ -116,26 +113,11 @@ async def _upsert_postgres(conn: Any, shop_id: int, orders: list[MarketOrder]) -
     return {r["marketplace_order_id"]: r["id"] for r in rows}
 
 
-_INSERT_FACT = "INSERT INTO sales_fact ({}) VALUES ({})".format(
-    ", ".join(f'"{c}"' for c in facts.COLUMNS), ", ".join("?" for _ in facts.COLUMNS))
-
-
-def _sold_lines(order: MarketOrder, sku_to_listing: dict[str, int],
-                listing_product: dict[int, int]) -> list[facts.SoldLine]:
-    """The order's lines with the listing (and its product) each SKU stands for in this shop."""
-    out = []
-    for line in order.lines:
-        listing = sku_to_listing.get(line.seller_sku)
-        product = listing_product[listing] if listing is not None else None
-        out.append(facts.SoldLine(listing, product, line.quantity, line.total_vnd))
-    return out
-
-
 async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
     """Upsert orders and replace their lines in one transaction with a handful of statements
     (SQLite: driver executemany; PostgreSQL: one unnest upsert returning ids, then COPY for the
     lines), so a sync page of thousands of orders never costs a query per order. The orders'
-    dashboard facts (:mod:`ocop.reports.facts`) are replaced in the same transaction, so they can
+    dashboard facts (:mod:`ocop.marketplace.sales_facts`) are replaced in the same transaction, so they can
     never disagree with the lines."""
     if not orders:
         return 0
@@ -154,7 +136,7 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
         line_rows = [(ids[order_id], sku_to_listing.get(line.seller_sku), line.seller_sku, line.external_item_id,
                       line.name[:255], line.quantity, line.unit_price_vnd, line.total_vnd) for line, order_id in lines]
         fact_rows = [row for o in by_id.values() for row in facts.fact_rows(
-            ids[o.order_id], shop_id, o.created_at, o.status, _sold_lines(o, sku_to_listing, listing_product))]
+            ids[o.order_id], shop_id, o.created_at, o.status, facts.sold_lines(o, sku_to_listing, listing_product))]
         if isinstance(engine, PostgresEngine):
             for table in ("market_order_line", "sales_fact"):
                 await conn.execute(f'DELETE FROM {table} WHERE "order" = ANY($1::int[])', list(ids.values()))
@@ -166,7 +148,7 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
                 for table in ("market_order_line", "sales_fact"):
                     await db.execute(conn, f'DELETE FROM {table} WHERE "order" IN ({marks})', list(chunk))
             await db.executemany(conn, _INSERT_LINE, line_rows)
-            await db.executemany(conn, _INSERT_FACT, fact_rows)
+            await db.executemany(conn, facts.INSERT, fact_rows)
     return len(by_id)
 
 
@@ -186,10 +168,6 @@ async def _stored_column(shop_id: int, order_ids: list[str], column: Any) -> dic
 
 async def _stored_versions(shop_id: int, order_ids: list[str]) -> dict[str, datetime]:
     return await _stored_column(shop_id, order_ids, Order.updated_at)
-
-
-async def _stored_created(shop_id: int, order_ids: list[str]) -> dict[str, datetime]:
-    return await _stored_column(shop_id, order_ids, Order.created_at)
 
 
 async def sync_shop_orders(rt: MarketRuntime, shop: Shop, *, now: datetime | None = None) -> dict[str, int]:
@@ -218,11 +196,8 @@ async def sync_shop_orders(rt: MarketRuntime, shop: Shop, *, now: datetime | Non
         stored += await ingest_orders(shop.id, found)
     if failure is not None:
         raise failure
-    # Roll up every day the window's orders fall on (also those stored by an earlier, cut-short run).
-    days = {created.astimezone(VN).date() for created in (await _stored_created(shop.id, list(refs))).values()}
-    await rollup_days(days)
     await Shop.update({Shop.orders_synced_until: now}).where(Shop.id == shop.id)
-    return {"orders": stored, "listed": len(refs), "days": len(days)}
+    return {"orders": stored, "listed": len(refs)}
 
 
 async def sync_all_orders(rt: MarketRuntime, *, record: Recorder | None = None) -> dict[str, int]:
@@ -242,32 +217,6 @@ async def sync_all_orders(rt: MarketRuntime, *, record: Recorder | None = None) 
         if record:
             await record("orders", shop.id, started, counts, error)
     return total
-
-
-# ----------------------------------------------------------------------------- daily roll-up
-
-
-def vn_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=VN).astimezone(UTC)
-    return start, start + timedelta(days=1)
-
-
-async def rollup_days(days: Iterable[date]) -> None:
-    """Recompute SalesDaily for whole Vietnamese calendar days (net of cancellations/returns) with
-    one aggregate query per day; recomputing is idempotent."""
-    for day in sorted(set(days)):
-        start, end = vn_day_bounds(day)
-        rows = await OrderLine.raw(
-            "SELECT l.listing AS listing, COUNT(DISTINCT l.\"order\") AS orders, SUM(l.quantity) AS units, "
-            "SUM(l.total_vnd) AS revenue FROM market_order_line l JOIN market_order o ON o.id = l.\"order\" "
-            "WHERE o.created_at >= {} AND o.created_at < {} AND o.status NOT IN ('cancelled', 'returned') "
-            "AND l.listing IS NOT NULL GROUP BY l.listing", start, end)
-        async with db.write_transaction(SalesDaily._meta.db):
-            await SalesDaily.delete().where(SalesDaily.day == day)
-            if rows:
-                await SalesDaily.insert(*[SalesDaily(listing=r["listing"], day=day, orders=int(r["orders"]),
-                                                     units=int(r["units"] or 0), revenue_vnd=int(r["revenue"] or 0))
-                                          for r in rows])
 
 
 # ----------------------------------------------------------------------------- tokens

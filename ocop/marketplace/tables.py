@@ -76,23 +76,13 @@ class OrderLine(Table, tablename="market_order_line"):
     total_vnd = BigInt(default=0)
 
 
-class SalesDaily(Table, tablename="sales_daily"):
-    """Roll-up per listing and day (Asia/Ho_Chi_Minh calendar day), net of cancellations."""
-
-    listing = ForeignKey(Listing, index=True)
-    day = Date(index=True)
-    orders = Integer(default=0)
-    units = Integer(default=0)
-    revenue_vnd = BigInt(default=0)
-
-
 class SalesFact(Table, tablename="sales_fact"):
     """The sales fact behind the dashboard: one row per order and listing (lines of one listing in
     one order folded together), with the Vietnamese calendar day and month and the status class
     precomputed at ingest, and the order's *rank* of this listing (1 = its first listing, by line
     order) plus the product of its first listing. Rank and first product let the dashboard count
     distinct orders per OCOP group or star rank exactly without re-reading the order's other lines
-    (see :mod:`ocop.reports.facts`). Written only by ``ocop.marketplace.sync.ingest_orders``, in the
+    (see :mod:`ocop.marketplace.sales_facts`). Written only by ``ocop.marketplace.sync.ingest_orders``, in the
     transaction that writes the order, so it cannot drift from ``market_order_line``.
 
     ``shop``, ``listing`` and ``product`` are copies (no foreign keys): a listing's product and an

@@ -4,7 +4,7 @@ The index is ordered like the dashboard's first aggregate (``ocop.reports.sales`
 its leading columns lets SQLite aggregate in index order instead of sorting ~130,000 rows per
 query, and the remaining columns make the scan index-only. Raw SQL because piccolo declares only
 single-column indexes; the backfill fills the table from ``market_order_line`` for databases that
-already hold orders (``ocop.reports.facts.rebuild``: the same rows ``ingest_orders`` writes).
+already hold orders (``ocop.marketplace.sales_facts.rebuild``: the same rows ``ingest_orders`` writes).
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -22,7 +22,7 @@ async def forwards() -> MigrationManager:
 
     async def create() -> None:
         from ocop.marketplace.tables import SalesFact
-        from ocop.reports.facts import rebuild
+        from ocop.marketplace.sales_facts import rebuild
 
         await SalesFact.raw(INDEX)
         await rebuild(SalesFact._meta.db)

@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, Request, get, patch
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromQuery, QueryParameter
+from msgspec import UNSET, UnsetType
 
 from ocop.accounts.access import combine, get_producer, producer_scope
 from ocop.accounts.auth import Me, requires_user
@@ -33,18 +34,22 @@ class ProducerOut(msgspec.Struct):
     created_at: datetime
 
 
-class ProducerIn(msgspec.Struct):
-    """Typed as people type them: ``phone`` "0912 345 678", ``tax_code`` with its check digit."""
+class ProducerPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """The details to change; only those sent change, the others keep their value. Typed as people
+    type them: ``phone`` "0912 345 678", ``tax_code`` with its check digit; a new ``province_code``
+    comes with a ``commune_code`` of that province. The details as changed are checked like the
+    sign-up form's, every problem named by its field. A field this body does not have is refused
+    (400), not ignored."""
 
-    kind: str
-    legal_name: str
-    tax_code: str
-    phone: str
-    province_code: int
-    commune_code: int
-    address_line: str = ""
-    email: str = ""
-    representative: str = ""
+    kind: str | UnsetType = UNSET
+    legal_name: str | UnsetType = UNSET
+    tax_code: str | UnsetType = UNSET
+    phone: str | UnsetType = UNSET
+    province_code: int | UnsetType = UNSET
+    commune_code: int | UnsetType = UNSET
+    address_line: str | UnsetType = UNSET
+    email: str | UnsetType = UNSET
+    representative: str | UnsetType = UNSET
 
 
 class ProducerPage(msgspec.Struct):
@@ -54,6 +59,7 @@ class ProducerPage(msgspec.Struct):
     per_page: int
 
 
+PHONE_EXAMPLE = Example(summary="A new phone number, nothing else changes", value={"phone": "0912 345 678"})
 PRODUCER_EXAMPLE = Example(
     summary="A cooperative in Phường Quy Nhơn, Gia Lai",
     value={"kind": "htx", "legal_name": "HTX Bánh tráng Tam Quan", "tax_code": "4100259564",
@@ -111,16 +117,21 @@ class ProducerController(Controller):
     async def get_one(self, me: Me, producer_id: PathId) -> ProducerOut:
         return producer_out(await get_producer(me, producer_id))
 
-    @patch("/{producer_id:int}")
+    @patch(
+        "/{producer_id:int}",
+        description="Changes the details sent and only those: `{\"phone\": \"0912 345 678\"}` changes the "
+        "phone. The details as changed are checked like the sign-up form's, each problem named by its "
+        "field (422); a new `province_code` needs a `commune_code` of that province. A field the body "
+        "does not have is refused (400).",
+    )
     async def update(
         self, request: Request[Any, Any, Any], me: Me, producer_id: PathId,
-        data: Annotated[ProducerIn, Body(examples=[PRODUCER_EXAMPLE])]
+        data: Annotated[ProducerPatch, Body(examples=[PHONE_EXAMPLE, PRODUCER_EXAMPLE])]
     ) -> ProducerOut:
-        """Replace the producer's details (send them all); checked like the sign-up form."""
         await get_producer(me, producer_id)
-        form = {k: "" if v is None else str(v) for k, v in msgspec.structs.asdict(data).items()}
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
         try:
-            await update_producer(me, producer_id, form, ip=client_ip(request))
+            await update_producer(me, producer_id, changes, ip=client_ip(request))
         except SignupInvalid as exc:
             raise invalid(exc.errors) from None
         return producer_out(await get_producer(me, producer_id))

@@ -6,6 +6,7 @@ Every field is checked with the domain rules (tax code check digit, Vietnamese p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,35 +41,53 @@ class ProducerFields:
     representative: str = ""
 
 
-def validate_producer(form: dict[str, str]) -> tuple[ProducerFields | None, list[FieldError]]:
-    """Check the producer part of a form; returns clean values or the list of field errors."""
+FIELDS = tuple(ProducerFields.__dataclass_fields__)
+"""The producer's own details: what the form and the API edit."""
+
+
+def _text(raw: Mapping[str, object], name: str) -> str:
+    value = raw.get(name)
+    return "" if value is None else str(value)
+
+
+def _code(raw: Mapping[str, object], name: str) -> int | None:
+    """An administrative-unit code: a number from the API, digits from the form's select."""
+    value = raw.get(name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
+def validate_producer(form: Mapping[str, object]) -> tuple[ProducerFields | None, list[FieldError]]:
+    """Check a producer's details, typed as people type them (the form's strings, or the API's
+    strings and numbers); returns clean values or the list of field errors."""
     errors: list[FieldError] = []
     kinds = {k.value for k in ProducerKind}
-    kind = form.get("kind", "")
+    kind = _text(form, "kind")
     if kind not in kinds:
         errors.append(
             FieldError(
                 "kind", "invalid_producer_kind", "Chọn loại hình chủ thể", "Choose the kind of producer"
             )
         )
-    legal_name = clean(form.get("legal_name", ""))
+    legal_name = clean(_text(form, "legal_name"))
     if not legal_name:
         errors.append(required("legal_name"))
     tax_code = phone = ""
     try:
-        tax_code = parse_tax_code(form.get("tax_code", "")).value if form.get("tax_code", "").strip() else ""
+        tax_code = parse_tax_code(_text(form, "tax_code")).value if _text(form, "tax_code").strip() else ""
         if not tax_code:
             errors.append(required("tax_code"))
     except InvalidValue as exc:
         errors.append(exc.for_field("tax_code"))
     try:
-        phone = parse_phone(form.get("phone", "")) if form.get("phone", "").strip() else ""
+        phone = parse_phone(_text(form, "phone")) if _text(form, "phone").strip() else ""
         if not phone:
             errors.append(required("phone"))
     except InvalidValue as exc:
         errors.append(exc.for_field("phone"))
-    province = int(form["province_code"]) if form.get("province_code", "").isdigit() else None
-    commune = int(form["commune_code"]) if form.get("commune_code", "").isdigit() else None
+    province = _code(form, "province_code")
+    commune = _code(form, "commune_code")
     if province is None or all(o.code != province for o in province_options()):
         errors.append(
             FieldError("province_code", "unknown_province", "Chọn tỉnh/thành phố", "Choose a province")
@@ -91,9 +110,9 @@ def validate_producer(form: dict[str, str]) -> tuple[ProducerFields | None, list
         phone=phone,
         province_code=province,
         commune_code=commune,  # type: ignore[arg-type]
-        address_line=clean(form.get("address_line", "")),
-        email=clean(form.get("email", "")),
-        representative=clean(form.get("representative", "")),
+        address_line=clean(_text(form, "address_line")),
+        email=clean(_text(form, "email")),
+        representative=clean(_text(form, "representative")),
     ), []
 
 
@@ -129,28 +148,28 @@ async def sign_up(form: dict[str, str]) -> tuple[dict[str, Any], int]:
 
 
 async def update_producer(
-    me: Principal, producer_id: int, form: dict[str, str], *, ip: str = ""
+    me: Principal, producer_id: int, changes: Mapping[str, object], *, ip: str = ""
 ) -> dict[str, Any]:
-    """Check and save a producer's details, and audit what changed (the form and the API both
-    edit through here); returns {field: [old, new]}. Raises SignupInvalid (field errors) like
-    sign-up does."""
-    fields, errors = validate_producer(form)
+    """Change the producer's details that are given in ``changes`` (the form gives them all, an API
+    ``PATCH`` those it was sent); the others keep their stored value. The details as changed are
+    checked whole, like sign-up's, and only the columns whose value differs are written and audited.
+    Returns {column: [old, new]}. Raises SignupInvalid (field errors) like sign-up does."""
+    before = await Producer.select().where(Producer.id == producer_id).first() or {}
+    fields, errors = validate_producer({**{k: before.get(k) for k in FIELDS}, **changes})
     if fields is not None and await Producer.exists().where(
         (Producer.tax_code == fields.tax_code) & (Producer.id != producer_id)
     ):
         errors.append(_tax_code_taken())
     if errors or fields is None:
         raise SignupInvalid(errors)
-    values = _columns(fields)
-    before = await Producer.select().where(Producer.id == producer_id).first() or {}
-    await Producer.update({getattr(Producer, k): v for k, v in values.items()}).where(
-        Producer.id == producer_id
-    )
-    changes = {k: [before.get(k), v] for k, v in values.items() if before.get(k) != v}
-    if changes:
-        await record(me, "producer.update", "producer", producer_id, producer_id=producer_id, changes=changes,
+    changed = {k: [before.get(k), v] for k, v in _columns(fields).items() if before.get(k) != v}
+    if changed:
+        await Producer.update({getattr(Producer, k): new for k, (_, new) in changed.items()}).where(
+            Producer.id == producer_id
+        )
+        await record(me, "producer.update", "producer", producer_id, producer_id=producer_id, changes=changed,
                      ip=ip)
-    return changes
+    return changed
 
 
 def _columns(fields: ProducerFields) -> dict[str, Any]:

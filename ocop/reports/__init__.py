@@ -1,2 +1,2 @@
-"""The province's digital-economy dashboard and reports (issue 7): KPIs from aggregate SQL, scoped to
+"""The province's digital-economy dashboard and reports: KPIs from aggregate SQL, scoped to
 who is asking; server-side SVG charts; XLSX/CSV exports; JSON under ``/api/v1/reports``."""

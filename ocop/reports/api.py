@@ -104,7 +104,7 @@ class ReportsController(Controller):
 
     @get("/certificates-expiring")
     async def certificates_expiring(self, me: Me, q: Q, limit: FromQuery[int] = 50) -> ExpiringOut:
-        """Products whose latest OCOP certificate expires within 90 days from today (Vietnam)."""
+        """Products whose current OCOP certificate expires within 90 days from today (Vietnam)."""
         count, items = await kpis.expiring_certificates(viewer_scope(me, q), q.filters, limit=max(1, min(limit, 500)))
         return ExpiringOut(count=count, within_days=kpis.EXPIRY_WINDOW_DAYS, items=items)
 

@@ -1,4 +1,4 @@
-"""The province's digital-economy figures (issue 7), each from aggregate SQL.
+"""The province's digital-economy figures, each from aggregate SQL.
 
 Every figure is computed by the database (GROUP BY / COUNT / SUM) over rows in the caller's
 :class:`~ocop.reports.scope.Scope`; nothing loads order rows into Python, so the dashboard stays
@@ -13,7 +13,7 @@ Definitions (what a province reports as "sản phẩm OCOP lên sàn"):
 - **Sales** are order lines of orders that were not cancelled or returned ("net"): ``orders`` =
   distinct orders, ``units`` = sum of quantities, ``revenue_vnd`` = sum of line totals (the value of
   the goods, in đồng). An order belongs to the Vietnamese calendar month it was placed in.
-- A product's **stars** are those of its latest certificate (latest expiry, undated last).
+- A product's **stars** are those of its current certificate (``ocop.catalog.certificates``).
 - A product is **online** at a moment when one of its listings was on sale then, read from the
   listing's transition trail (``listing_event``): from its last move to ``live`` until a move to
   ``unlisted`` or ``rejected``. A re-push of a live item (live → pending → publishing → …) keeps it
@@ -32,10 +32,12 @@ from typing import Any
 
 import msgspec
 
+from ocop.catalog.certificates import CURRENT_CTE
 from ocop.marketplace.tables import Order
 from ocop.reports import labels
-from ocop.reports.period import Period, today_vn
-from ocop.reports.sales import DIMENSIONS, LATEST_CERT, SalesRow, SalesTotals, TopRow, sales_report
+from ocop.domain.dates import today_vn
+from ocop.reports.period import Period
+from ocop.reports.sales import DIMENSIONS, SalesRow, SalesTotals, TopRow, sales_report
 from ocop.reports.scope import Filters, Scope, Where, filter_where, scope_where
 
 EXPIRY_WINDOW_DAYS = 90
@@ -128,7 +130,7 @@ def _int(value: Any) -> int:
 
 
 def _with(ps: bool) -> str:
-    return f"WITH {LATEST_CERT}\n" if ps else ""
+    return f"WITH {CURRENT_CTE}\n" if ps else ""
 
 
 async def sales_totals(period: Period, scope: Scope, filters: Filters = Filters()) -> SalesTotals:
@@ -249,13 +251,13 @@ def _as_date(value: Any) -> date:
 
 async def expiring_certificates(scope: Scope, filters: Filters = Filters(), *, today: date | None = None,
                                 days: int = EXPIRY_WINDOW_DAYS, limit: int = 50) -> tuple[int, list[ExpiringCertificate]]:
-    """Products whose latest certificate expires within ``days`` from ``today`` (Vietnam): how many,
+    """Products whose current certificate expires within ``days`` from ``today`` (Vietnam): how many,
     and the first ``limit`` of them, soonest first (producers re-apply before expiry)."""
     today = today or today_vn()
     where = filter_where(filters, scope_where(scope, Where().add("p.status <> 'archived'")
                                               .add("ps.expires_on >= {}", today)
                                               .add("ps.expires_on <= {}", today + timedelta(days=days))), shop=None)
-    base = f"""WITH {LATEST_CERT}
+    base = f"""WITH {CURRENT_CTE}
 SELECT {{select}} FROM ps JOIN product p ON p.id = ps.product_id JOIN producer pr ON pr.id = p.producer
 WHERE {where.sql()}"""
     count_rows, rows = await asyncio.gather(

@@ -8,23 +8,18 @@ from functools import cache
 from vietnam_provinces import Ward
 
 from ocop.domain.ocop import GROUPS, group_by_code
-
-MARKETPLACE_LABELS = {"shopee": "Shopee", "lazada": "Lazada", "tiktok": "TikTok Shop", "tiki": "Tiki"}
-
-LISTING_STATE_LABELS = {
-    "draft": "Nháp", "pending": "Chờ đăng", "publishing": "Đang đăng", "in_review": "Sàn đang duyệt",
-    "live": "Đang bán", "rejected": "Bị từ chối", "failed": "Lỗi đăng", "unlisted": "Đã gỡ",
-}
+from ocop.marketplace.listings import STATE_LABELS
+from ocop.marketplaces import name_of
 
 UNKNOWN = "Chưa rõ"
 
 
 def marketplace_label(code: str | None) -> str:
-    return MARKETPLACE_LABELS.get(code or "", code or UNKNOWN)
+    return name_of(code, UNKNOWN)
 
 
 def state_label(state: str | None) -> str:
-    return LISTING_STATE_LABELS.get(state or "", state or UNKNOWN)
+    return STATE_LABELS.get(state or "", state or UNKNOWN)
 
 
 @cache

@@ -16,9 +16,11 @@ from ocop.domain.ocop import GROUPS, STARS
 from ocop.reports import charts, kpis
 from ocop.reports.breakdowns import DATE, INT, PCT, SCOPE_LABELS, VND, ReportTable, report_tables
 from ocop.reports.charts import Point
-from ocop.reports.labels import MARKETPLACE_LABELS, commune_label
+from ocop.marketplaces import NAMES
+from ocop.reports.labels import commune_label
 from ocop.reports.params import Q, in_scope, read_query
-from ocop.reports.period import parse_period, today_vn
+from ocop.domain.dates import today_vn
+from ocop.reports.period import parse_period
 from ocop.reports.scope import Scope, scope_for
 from ocop.web.render import render
 
@@ -94,7 +96,7 @@ async def dashboard_page(me: Me, q: Q) -> Template:
                   charts=build_charts(board), cell=cell, scope_label=SCOPE_LABELS.get(scope.label, scope.label),
                   periods=period_choices(today_vn()), communes=await commune_choices(scope),
                   chosen_communes=[commune_label(c) for c in q.filters.commune_codes],
-                  marketplaces=list(MARKETPLACE_LABELS.items()), groups=GROUPS, stars=STARS)
+                  marketplaces=list(NAMES.items()), groups=GROUPS, stars=STARS)
 
 
 ROUTES = [dashboard_page]

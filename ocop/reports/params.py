@@ -16,7 +16,8 @@ from litestar.params import FromQuery
 
 from ocop.domain.ocop import GROUPS, STARS
 from ocop.reports.period import Period, PeriodError, parse_period
-from ocop.reports.scope import MARKETPLACES, Filters, Scope, communes_outside
+from ocop.marketplaces import CODES as MARKETPLACES
+from ocop.reports.scope import Filters, Scope, communes_outside
 from ocop.web.errors import ApiError
 
 

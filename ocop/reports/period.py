@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from ocop.domain.dates import VN_TZ
+from ocop.domain.dates import VN_TZ, today_vn
 
 #: Longest period the dashboard buckets by month (a CASE branch per month keeps SQL portable).
 MAX_MONTHS = 60
@@ -36,10 +36,6 @@ def _add_months(day: date, months: int) -> date:
 def vn_midnight_utc(day: date) -> datetime:
     """00:00 of ``day`` in Vietnam, as a UTC instant."""
     return datetime(day.year, day.month, day.day, tzinfo=VN_TZ).astimezone(UTC)
-
-
-def today_vn(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(VN_TZ).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Orders, units and revenue for a period and the one before it — every breakdown from ONE statement
-over the sales fact (:mod:`ocop.reports.facts`), which the order ingest keeps in step with the lines.
+over the sales fact (:mod:`ocop.marketplace.sales_facts`), which the order ingest keeps in step with the lines.
 
-How the statement stays fast (issue 7: under a second with 100,000 orders):
+How the statement stays fast (under a second with 100,000 orders, ``tests/bench/dashboard_bench.py``):
 
 1. ``cells``: the fact rows of each period are folded into cells keyed (month, shop, product, status
    class, rank, first product). That key is the leading part of the covering index
@@ -26,7 +26,7 @@ PostgreSQL, was 2.1 s and 1.5 s; a month, a commune's year or a filtered year 0.
 
 Definitions: sales are lines of orders not cancelled and not returned; ``revenue_vnd`` is the sum of
 line totals (the value of the goods, in đồng); an order belongs to the Vietnamese calendar month it
-was placed in; a product's stars are those of its latest certificate; a line whose SKU matched none
+was placed in; a product's stars are those of its current certificate (``ocop.catalog.certificates``); a line whose SKU matched none
 of our listings counts in the totals, by month, marketplace and commune (group/stars key empty) but
 not under a group or star filter.
 """
@@ -39,24 +39,15 @@ from typing import Any
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
+from ocop.catalog.certificates import CURRENT_CTE, current_column
 from ocop.marketplace.tables import Order
 from ocop.reports import labels
-from ocop.reports.facts import CANCELLED, RETURNED, SOLD
+from ocop.marketplace.sales_facts import CANCELLED, RETURNED, SOLD
 from ocop.reports.period import Period
 from ocop.reports.scope import Filters, Scope, Where, filter_where, scope_where
 
 DIMENSIONS = ("month", "marketplace", "commune", "group", "stars")
 SORT_MEMORY = "64MB"
-
-# The latest certificate of each product (window functions: SQLite >= 3.25 and PostgreSQL).
-LATEST_CERT = """ps AS (
-  SELECT product AS product_id, id AS cert_id, stars, expires_on FROM (
-    SELECT product, id, stars, expires_on, ROW_NUMBER() OVER (
-      PARTITION BY product
-      ORDER BY CASE WHEN expires_on IS NULL THEN 1 ELSE 0 END, expires_on DESC, id DESC) AS rn
-    FROM certificate) ranked
-  WHERE rn = 1)"""
-
 
 class SalesTotals(msgspec.Struct):
     orders: int
@@ -121,8 +112,7 @@ def _statement(period: Period, scope: Scope, filters: Filters, top: int) -> tupl
         return f"COALESCE((SELECT p2.ocop_group FROM product p2 WHERE p2.id = {alias}.product), 0)"
 
     def stars(alias: str) -> str:
-        return (f"COALESCE((SELECT c2.stars FROM certificate c2 WHERE c2.product = {alias}.product ORDER BY "
-                "CASE WHEN c2.expires_on IS NULL THEN 1 ELSE 0 END, c2.expires_on DESC, c2.id DESC LIMIT 1), 0)")
+        return f"COALESCE({current_column('stars', f'{alias}.product')}, 0)"
 
     def none_earlier(extra: str = "") -> str:
         conds = ['e."order" = f."order"', "e.rank < f.rank"]
@@ -181,7 +171,7 @@ scored AS MATERIALIZED (
                 f"SUM(revenue) AS revenue, 0 AS cancelled, 0 AS returned FROM {source} {joins} WHERE {where} "
                 f"GROUP BY {key}")
 
-    sql = f"""WITH {LATEST_CERT},
+    sql = f"""WITH {CURRENT_CTE},
 lp AS MATERIALIZED (
   SELECT p.id AS product, p.ocop_group AS grp, ps.stars AS stars,
     CASE WHEN {product_filter.sql()} THEN 1 ELSE 0 END AS kept

@@ -1,6 +1,6 @@
 """Who sees which figures, and the dashboard's own filters, as SQL conditions.
 
-The rule is the one of ``ocop.accounts.access`` (issue 3): admins see everything, staff see the
+The rule is the one of ``ocop.accounts.access``: admins see everything, staff see the
 producers whose address is in their area (a province, optionally narrowed to communes), a producer
 sees only their own producer. Here it is expressed on the ``producer`` row joined as ``pr`` in every
 report query, so every figure — a count, a sum, a top-10 — is computed only over rows in reach.
@@ -16,7 +16,6 @@ from vietnam_provinces import Ward
 
 from ocop.accounts.auth import Principal
 
-MARKETPLACES = ("shopee", "lazada", "tiktok", "tiki")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +116,7 @@ def scope_where(scope: Scope, where: Where, producer: str = "pr") -> Where:
 def filter_where(filters: Filters, where: Where, *, shop: str | None = "s", product: bool = True,
                  stars: str = "ps.stars", producer: str = "pr") -> Where:
     """``shop``: alias of the shop row (None when the query has none); ``product``: whether the
-    query joins ``p`` (product) and the latest-certificate row ``ps``."""
+    query joins ``p`` (product) and the current-certificate row ``ps``."""
     if filters.marketplace and shop is not None:
         where.add(f"{shop}.marketplace = {{}}", filters.marketplace)
     if filters.commune_codes:

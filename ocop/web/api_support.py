@@ -12,7 +12,7 @@ schema to that with schemathesis.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar.config.app import AppConfig
@@ -22,8 +22,6 @@ from litestar.params import PathParameter, QueryParameter
 from litestar.plugins import InitPluginProtocol, ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
-from ocop.accounts.auth import SIGN_IN_GUARDS
-from ocop.accounts.sessions import SESSION_COOKIE
 from ocop.domain.errors import FieldError
 from ocop.web.errors import ApiError, ErrorResponse, FieldProblem
 
@@ -106,17 +104,20 @@ def error_responses(*, has_path_params: bool, has_body: bool) -> dict[int, Respo
     return dict(sorted(responses.items()))
 
 
-SECURITY_SCHEMES = {
-    "token": SecurityScheme(
-        type="http", scheme="bearer", bearer_format="ocop_…",
-        description="A personal API token (POST /api/v1/tokens): ``Authorization: Bearer ocop_…``",
-    ),
-    "session": SecurityScheme(
-        type="apiKey", security_scheme_in="cookie", name=SESSION_COOKIE,
-        description="The signed-in browser session; writes also send ``x-csrftoken`` equal to the "
-                    "``csrftoken`` cookie",
-    ),
-}
+def security_schemes(session_cookie: str) -> dict[str, SecurityScheme]:
+    return {
+        "token": SecurityScheme(
+            type="http", scheme="bearer", bearer_format="ocop_…",
+            description="A personal API token (POST /api/v1/tokens): ``Authorization: Bearer ocop_…``",
+        ),
+        "session": SecurityScheme(
+            type="apiKey", security_scheme_in="cookie", name=session_cookie,
+            description="The signed-in browser session; writes also send ``x-csrftoken`` equal to the "
+                        "``csrftoken`` cookie",
+        ),
+    }
+
+
 SIGNED_IN = [{"token": []}, {"session": []}]
 """Either credential will do: OpenAPI 3.1 "Security Requirement Object", where only one object of
 the list needs to be satisfied."""
@@ -124,13 +125,19 @@ the list needs to be satisfied."""
 
 class ApiDocs(InitPluginProtocol, ReceiveRoutePlugin):
     """Documents every ``/api/`` operation's error responses and credentials; what a handler
-    declares itself (a 409, a more precise description, its own ``security``) wins."""
+    declares itself (a 409, a more precise description, its own ``security``) wins.
+    ``sign_in_guards``: the guards that mean "signed in" (``ocop.accounts.auth``); ``session_cookie``:
+    the session cookie's name, both given by the app, which knows the accounts feature."""
+
+    def __init__(self, *, sign_in_guards: frozenset[Any], session_cookie: str) -> None:
+        self.sign_in_guards = sign_in_guards
+        self.session_cookie = session_cookie
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         config = app_config.openapi_config
         if config is not None:
             existing = config.components if isinstance(config.components, list) else [config.components]
-            config.components = [*existing, Components(security_schemes=dict(SECURITY_SCHEMES))]
+            config.components = [*existing, Components(security_schemes=security_schemes(self.session_cookie))]
         return app_config
 
     def receive_route(self, route: BaseRoute) -> None:
@@ -142,7 +149,7 @@ class ApiDocs(InitPluginProtocol, ReceiveRoutePlugin):
                 has_body="data" in handler.parsed_fn_signature.parameters,
             )
             handler.responses = {**defaults, **(handler.responses or {})}
-            if handler.security is None and any(g in SIGN_IN_GUARDS for g in handler.resolve_guards()):
+            if handler.security is None and any(g in self.sign_in_guards for g in handler.resolve_guards()):
                 handler.security = SIGNED_IN
 
 

@@ -37,7 +37,6 @@ from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 
-from ocop.accounts.tokens import bearer_token, hash_token
 from ocop.web.errors import ApiError
 from ocop.web.logs import log
 
@@ -207,18 +206,6 @@ class ApiRateLimiter:
         return reply
 
 
-def identity_of(scope: Scope) -> str:
-    """Whom a request counts against: ``token:…``, ``user:…`` or ``ip:…`` (see module docstring)."""
-    token = bearer_token(scope)
-    if token is not None:
-        return "token:" + hash_token(token)[:32]
-    session = scope.get("session")
-    if isinstance(session, dict) and session.get("uid") is not None:
-        return f"user:{session['uid']}"
-    client = scope.get("client")
-    return f"ip:{client[0] if client else 'unknown'}"
-
-
 def deployment_namespace(database_url: str) -> str:
     """Account ids are per database: two deployments sharing one Redis (staging and production, or
     test databases) must not share buckets, so keys carry a short hash of the database URL."""
@@ -239,12 +226,15 @@ def rate_limited(decision: Decision) -> ApiError:
 class ApiRateLimitMiddleware(ASGIMiddleware):
     """Applies :class:`ApiRateLimiter` to ``/api/v1/*`` (health, metrics, pages and the schema are
     never limited). Register it after the session middleware so ``scope["session"]`` is loaded.
-    ``redis_of(scope)`` finds the app's Redis client (created in the lifespan, so not at build time)."""
+    ``redis_of(scope)`` finds the app's Redis client (created in the lifespan, so not at build time);
+    ``identity_of(scope)`` names whom the request counts against (``ocop.accounts.tokens.rate_identity``)."""
 
     scopes: tuple[ScopeType, ...] = (ScopeType.HTTP,)
 
-    def __init__(self, rate: ApiRate, *, namespace: str, redis_of: Callable[[Scope], Any]) -> None:
+    def __init__(self, rate: ApiRate, *, namespace: str, redis_of: Callable[[Scope], Any],
+                 identity_of: Callable[[Scope], str]) -> None:
         self._rate = rate
+        self._identity_of = identity_of
         self._namespace = namespace
         self._redis_of = redis_of
         self._limiter: tuple[Any, ApiRateLimiter] | None = None
@@ -261,7 +251,7 @@ class ApiRateLimitMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         try:
-            decision = await self._limiter_for(self._redis_of(scope)).check(identity_of(scope))
+            decision = await self._limiter_for(self._redis_of(scope)).check(self._identity_of(scope))
         except (RedisError, OSError) as exc:
             log.warning("api_rate_limit_unavailable", error=type(exc).__name__)
             await next_app(scope, receive, send)

@@ -5,7 +5,7 @@ PostgreSQL (a throw-away cluster from ``tests.support.servers.postgres_server``)
 schema, inserts a province (400 producers in 40 Gia Lai communes, 1,200 products with
 certificates, ~600 shops, ~1,800 listings) and ORDERS orders with 1–2 lines each over 12 months
 (bulk, chunked multi-row inserts in one transaction; not timed), fills the sales fact table from
-those lines with ``ocop.reports.facts.rebuild`` (the order ingest writes the same rows as it goes;
+those lines with ``ocop.marketplace.sales_facts.rebuild`` (the order ingest writes the same rows as it goes;
 the bulk copy here bypasses it), then times the dashboard for a year, a month, a commune-staff
 scope and a filtered view, three runs each. Target (issue 7): < 1 s for every view.
 Prints wall time, this process's CPU time (for SQLite the query work runs in this process, so
@@ -19,7 +19,7 @@ look-ups, commit d1b7ed4), measured on this 2-core machine, best of 3, busy mach
     PostgreSQL  year 1,495 ms · month 512 ms · 3-commune year 282 ms · filtered year 123 ms
 
 (earlier quiet-machine runs: month 0.2–0.3 s, year 1.5–1.8 s on both engines.) After (the sales
-fact table and its covering index, ``ocop.reports.facts`` / ``ocop.reports.sales``), same machine,
+fact table and its covering index, ``ocop.marketplace.sales_facts`` / ``ocop.reports.sales``), same machine,
 load ≈ 6:
 
     SQLite      year 508 ms (CPU 315 ms) · month 265 ms (CPU 79) · 3-commune year 121 ms · filtered 148 ms
@@ -54,12 +54,12 @@ from piccolo.engine.base import Engine  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType  # noqa: E402
 
-from ocop import db as dbmod  # noqa: E402
+from ocop import db as dbmod, piccolo_app  # noqa: E402
 from ocop.catalog.tables import Certificate, Product  # noqa: E402
 from ocop.domain import admin_units  # noqa: E402
 from ocop.marketplace.tables import Listing, Shop  # noqa: E402
 from ocop.producers.tables import Producer  # noqa: E402
-from ocop.reports import facts  # noqa: E402
+from ocop.marketplace import sales_facts as facts  # noqa: E402
 from ocop.reports.kpis import dashboard  # noqa: E402
 from ocop.reports.period import parse_period  # noqa: E402
 from ocop.reports.scope import Filters, Scope  # noqa: E402
@@ -198,8 +198,8 @@ async def time_dashboards(engine: Engine) -> None:
 
 async def bench(url: str, orders: int) -> None:
     engine = dbmod.engine_from_url(url)
-    await dbmod.migrate(engine)
-    dbmod.use_database(engine)
+    await piccolo_app.migrate(engine)
+    piccolo_app.use_database(engine)
     await dbmod.prepare(engine)
     try:
         t0 = time.perf_counter()

@@ -205,7 +205,7 @@ def _renditions(image_key: str) -> dict[str, dict[str, object]]:
 
 async def seed(url: str) -> Seeded:
     """Migrate and fill the database through the real tables (and the real user/token services)."""
-    from ocop import db
+    from ocop import db, piccolo_app
     from ocop.accounts.services import NewUser, create_user
     from ocop.accounts.tokens import create_token
     from ocop.catalog.tables import Certificate, Image, Product
@@ -214,7 +214,7 @@ async def seed(url: str) -> Seeded:
     from ocop.producers.tables import Producer
 
     engine = db.engine_from_url(url)
-    await db.migrate(engine)
+    await piccolo_app.migrate(engine)
     await db.prepare(engine)
     wards = ward_options(52)  # Gia Lai: real 2025 commune codes
     producer_ids: list[int] = []

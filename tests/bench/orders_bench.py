@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from connectors.base import MarketOrder, OrderLine  # noqa: E402
-from ocop import db  # noqa: E402
+from ocop import db, piccolo_app  # noqa: E402
 from ocop.marketplace.sync import ingest_orders  # noqa: E402
 from ocop.marketplace.tables import Listing, Shop  # noqa: E402
 from ocop.catalog.tables import Product  # noqa: E402
@@ -50,7 +50,7 @@ def make_orders(n: int, skus: list[str]) -> list[MarketOrder]:
 
 async def prepare(url: str) -> int:
     engine = db.engine_from_url(url)
-    await db.migrate(engine)
+    await piccolo_app.migrate(engine)
     await db.prepare(engine)
     producer = Producer(kind="htx", legal_name="HTX", name_folded="htx", tax_code="0100109106")
     await producer.save()

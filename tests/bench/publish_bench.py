@@ -27,9 +27,10 @@ import httpx  # noqa: E402
 from arq.connections import create_pool  # noqa: E402
 
 from connectors.http import Limits, RateLimit  # noqa: E402
-from ocop import db  # noqa: E402
+from ocop import db, piccolo_app  # noqa: E402
 from ocop.catalog.tables import Certificate, Image, Product  # noqa: E402
 from ocop.jobs.queue import redis_settings  # noqa: E402
+from ocop.assembly import WORKER
 from ocop.jobs.worker import build_worker  # noqa: E402
 from ocop.marketplace import shops  # noqa: E402
 from ocop.marketplace.jobs import dispatch_due  # noqa: E402
@@ -62,7 +63,7 @@ async def bench(listings: int, rate: int, tmp: Path, redis_url: str) -> None:
     settings = settings.with_overrides(sandbox_url=base_url)
     httpx.post(f"{base_url}/_admin/limits", json={"shop_calls_per_s": rate, "app_calls_per_s": 0}).raise_for_status()
     engine = db.engine_from_url(f"sqlite:///{tmp}/bench.db")
-    await db.migrate(engine)
+    await piccolo_app.migrate(engine)
     await db.prepare(engine)
     redis = await create_pool(redis_settings(redis_url))
     rt = build_runtime(settings, redis=redis, limits={"shopee": Limits(per_shop=RateLimit(rate, 1.0, burst=max(1, rate // 2)))})
@@ -93,7 +94,7 @@ async def bench(listings: int, rate: int, tmp: Path, redis_url: str) -> None:
         for i in ids:
             await request_publish(i, shop.id, cause="bench")
         calls["n"] = calls["429"] = 0
-        worker = build_worker(settings, redis_url, handle_signals=False, ctx={"market": rt})
+        worker = build_worker(settings, redis_url, plan=WORKER, handle_signals=False, ctx={"market": rt})
         task = asyncio.create_task(worker.async_run())
         started = time.perf_counter()
         while True:

@@ -40,7 +40,7 @@ async def test_upgrading_a_database_that_holds_orders_backfills_the_sales_facts(
     """A deployment from before ``sales_fact`` upgrades with ``ocop migrate``: the two migrations
     create the table and its index and fill it from the stored order lines, with exactly the rows
     the order ingest writes (so the dashboard shows the same figures as for orders synced after)."""
-    from ocop import db as dbmod
+    from ocop import piccolo_app
     from ocop.marketplace.tables import SalesFact
     from tests.ocop.reports.conftest import seed_province
 
@@ -59,5 +59,5 @@ async def test_upgrading_a_database_that_holds_orders_backfills_the_sales_facts(
     await SalesFact.raw("DELETE FROM migration WHERE name IN ({}, {})",
                         "2026-11-26T01:20:06:553585", "2026-11-26T01:20:07:000000")
 
-    await dbmod.migrate(SalesFact._meta.db)
+    await piccolo_app.migrate(SalesFact._meta.db)
     assert rows(await SalesFact.raw(select)) == written

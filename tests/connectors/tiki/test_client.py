@@ -86,7 +86,9 @@ async def test_validation_errors_are_permanent_with_messages(sandbox_clean, clie
         await client.create_item(shop, product(f"TK-BAD-{time.time_ns()}", category_id="1"))
     assert "category" in info.value.message
     with pytest.raises(PermanentError):
-        await client.upload_image(shop, b"\xff\xd8")
+        await client.upload_image(shop, b"\xff\xd8")  # Tiki takes images by URL only
+    image = await client.upload_image(shop, b"\xff\xd8", public_url="https://media.example/a.jpg")
+    assert image.image_id == image.url == "https://media.example/a.jpg"
 
 
 async def test_orders_pages_windows_and_detail(sandbox_clean, client: TikiClient) -> None:

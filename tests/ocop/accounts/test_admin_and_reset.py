@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ocop.accounts.tables import PasswordReset, User
-from ocop.audit.tables import AuditEvent
+from ocop.accounts.tables import AuditEvent
 from tests.ocop.web.support import GIA_LAI, HA_NOI, login, make_producer, make_user, post_form
 
 

@@ -104,7 +104,7 @@ async def test_certificates_images_and_validation_errors(db, app_client, redis_u
         assert cert.status_code == 201 and cert.json()["expires_on"] == "2028-01-31"
         assert (await client.get(f"/api/v1/products/{pid}", headers=auth)).json()["stars"] == 4
         wrong = await client.post(f"/api/v1/products/{pid}/certificates", headers=auth, json={"stars": 6})
-        assert wrong.status_code == 422 and wrong.json()["error"]["fields"][0]["field"] == "cert_stars"
+        assert wrong.status_code == 422 and wrong.json()["error"]["fields"][0]["field"] == "stars"
         image = await client.post(
             f"/api/v1/products/{pid}/images",
             headers=auth,

@@ -24,8 +24,9 @@ def test_values_typed_as_people_type_them() -> None:
     )
     assert checked.ok, checked.errors
     p = checked.product
-    assert p["name"] == "Bánh tráng" and p["name_folded"] == "banh trang"
-    assert (p["price_vnd"], p["weight_g"], p["length_mm"], p["stock"]) == (150_000, 500, 125, 1000)
+    assert p.name == "Bánh tráng" and p.status == "active"
+    assert (p.price_vnd, p.weight_g, p.length_mm, p.stock) == (150_000, 500, 125, 1000)
+    assert checked.certificate is not None
     assert checked.certificate.expires_on == date(2027, 2, 28)  # 36 months from a leap day
 
 

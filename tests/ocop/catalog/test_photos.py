@@ -9,7 +9,8 @@ import pytest
 from arq.jobs import JobStatus
 from PIL import Image as PILImage
 
-from ocop.catalog.jobs import media_store, normalize_image_row
+from ocop.catalog.jobs import normalize_image_row
+from ocop.storage import media_store
 from ocop.catalog.photos import MAX_PHOTO_BYTES, PhotoRefused, add_photo, check_photo
 from ocop.catalog.tables import Image, Product
 from ocop.jobs.queue import QUEUE_NAME, open_queue
@@ -73,3 +74,33 @@ async def test_heic_from_a_phone_becomes_renditions(db, tmp_path, redis_url) -> 
     assert image["width"] == 1200 and image["status"] == "ready"
     assert image["position"] == 0
     assert await normalize_image_row(store, 999_999) == "gone"
+
+
+def _picture(quality: int, stripes: int = 8) -> bytes:
+    """A striped 800×800 photo; the same picture saved at another quality has other bytes but the
+    same look (perceptual hash)."""
+    im = PILImage.new("RGB", (800, 800), (240, 230, 200))
+    for i in range(0, 800, 800 // stripes):
+        im.paste((120, 60, 20), (i, 0, i + 800 // (2 * stripes), 800))
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+async def test_a_photo_that_looks_like_another_of_the_product_is_refused_with_its_twin(db, tmp_path) -> None:
+    store = media_store(Settings(var_dir=tmp_path))
+    pid = await make_producer("HTX A", "4100259564")
+    product = Product(producer=pid, sku="A", name="A", name_folded="a")
+    await product.save()
+    first, again, other = _picture(95), _picture(70), _picture(90, stripes=3)
+    assert first != again
+    ids = []
+    for data in (first, again, other):
+        image = Image(product=product.id, original_key=await store.put(data), position=len(ids))
+        await image.save()
+        ids.append(int(image.id))
+    assert [await normalize_image_row(store, i) for i in ids] == ["ready", "rejected", "ready"]
+    twin = await Image.select().where(Image.id == ids[1]).first()
+    assert twin["error_code"] == "duplicate" and "ảnh số 1" in twin["error_message"]
+    assert twin["renditions"] in ({}, "{}")  # never offered to a marketplace
+    assert await normalize_image_row(store, ids[0]) == "ready"  # running a job again changes nothing

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from ocop.audit.tables import AuditEvent
-from ocop.catalog.jobs import media_store, normalize_image_row
+from ocop.accounts.tables import AuditEvent
+from ocop.catalog.jobs import normalize_image_row
+from ocop.storage import media_store
 from ocop.catalog.tables import Certificate, Image, Product
 from tests.ocop.web.support import csrf, jpeg, login, make_producer, make_user, post_form
 

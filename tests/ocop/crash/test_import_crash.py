@@ -36,6 +36,7 @@ from ocop.imports.media_sink import MediaImageSink
 from ocop.imports.service import ImportSource, run_import
 from ocop.imports.tables import ImportBatch
 from ocop.jobs.queue import QUEUE_NAME, JobQueue, redis_settings
+from ocop.assembly import WORKER
 from ocop.jobs.worker import build_worker
 from ocop.producers.tables import Producer
 from ocop.settings import Settings
@@ -177,7 +178,7 @@ async def test_a_run_interrupted_twice_is_marked_failed_not_left_running(crash_r
         assert await queue.enqueue("import_catalogue", state.token, job_id=job_id) == job_id
         await redis.set(retry_key_prefix + job_id, MAX_RUNS)  # as two killed deliveries left it
         worker = build_worker(Settings(var_dir=tmp_path / "var", secret_key="k" * 32, run_sandbox=False),
-                              crash_redis, burst=True, handle_signals=False)
+                              crash_redis, plan=WORKER, burst=True, handle_signals=False)
         worker.poll_delay_s = 0.05
         try:
             await asyncio.wait_for(worker.main(), 20)

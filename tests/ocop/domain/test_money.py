@@ -30,8 +30,10 @@ def test_rejects_ambiguous_or_garbage(typed: object) -> None:
 
 
 def test_rejects_negative_and_huge() -> None:
-    with pytest.raises(InvalidValue, match="negative"):
-        parse_vnd("-5000")
+    for negative in ("-5000", -5000, -5000.0):  # typed on a form, or a number in a JSON body
+        with pytest.raises(InvalidValue, match="negative") as info:
+            parse_vnd(negative)
+        assert info.value.code == "money_negative"
     with pytest.raises(InvalidValue) as info:
         parse_vnd(MAX_VND + 1)
     assert info.value.code == "money_out_of_range"

@@ -103,11 +103,11 @@ KILLER = textwrap.dedent(
     """
     import asyncio, os, signal, sys
     from pathlib import Path
-    from ocop import db
+    from ocop import db, piccolo_app
     from ocop.imports.service import ImportSource, run_import
 
     async def main():
-        engine = db.use_database(db.engine_from_url(sys.argv[1]))
+        engine = piccolo_app.use_database(db.engine_from_url(sys.argv[1]))
         await db.prepare(engine)
         source = ImportSource.from_paths(Path(sys.argv[2]))
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ocop.catalog.jobs import media_store
+from ocop.storage import media_store
 from ocop.catalog.photos import normalize_job_id
 from ocop.catalog.tables import Image, Product
 from ocop.imports.images import ImageRef, ImageRefused

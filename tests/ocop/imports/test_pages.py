@@ -26,6 +26,7 @@ from ocop.catalog.tables import Image, Product
 from ocop.imports.columns import COLUMNS
 from ocop.imports.report import ERROR_HEADER
 from ocop.imports.tables import ImportBatch
+from ocop.assembly import WORKER
 from ocop.jobs.worker import build_worker
 from ocop.producers.tables import Producer
 from tests.ocop.imports.conftest import csv_text, product_row, write_xlsx
@@ -44,7 +45,7 @@ async def import_redis(redis_url: str) -> AsyncIterator[str]:
 
 async def run_jobs(app: Litestar, redis_url: str) -> Worker:
     """Run every queued job (the import, then the photo normalizations it queues) to completion."""
-    worker = build_worker(app.state.settings, redis_url, burst=True, handle_signals=False,
+    worker = build_worker(app.state.settings, redis_url, plan=WORKER, burst=True, handle_signals=False,
                           ctx={"engine": app.state.engine, "queue": app.state.queue, "market": app.state.market})
     worker.poll_delay_s = 0.05
     try:

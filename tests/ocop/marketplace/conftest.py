@@ -20,6 +20,7 @@ from PIL import Image as PILImage
 from connectors.http import RetryPolicy
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.jobs.queue import redis_settings
+from ocop.assembly import WORKER
 from ocop.jobs.worker import build_worker
 from ocop.marketplace import shops
 from ocop.marketplace.runtime import MarketRuntime, build_runtime
@@ -104,7 +105,7 @@ async def arq_redis(redis_url: str) -> AsyncIterator[ArqRedis]:
 
 async def run_worker_burst(settings: Settings, redis_url: str, rt: MarketRuntime, *, max_jobs: int = 10) -> Any:
     """Run every queued job (and the retries they schedule) to completion with a real arq worker."""
-    worker = build_worker(settings, redis_url, burst=True, handle_signals=False, ctx={"market": rt})
+    worker = build_worker(settings, redis_url, plan=WORKER, burst=True, handle_signals=False, ctx={"market": rt})
     worker.max_jobs = max_jobs
     worker.poll_delay_s = 0.05
     try:

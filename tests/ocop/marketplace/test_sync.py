@@ -12,8 +12,10 @@ import pytest
 from connectors.base import ConnectorError
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.publishing import request_publish
-from ocop.marketplace.sync import VN, refresh_due_tokens, sync_all_orders, sync_shop_orders, sync_statuses
-from ocop.marketplace.tables import Listing, Order, OrderLine, SalesDaily, Shop, SyncRun
+from ocop.domain.dates import VN_TZ as VN
+from ocop.marketplace.sync import refresh_due_tokens, sync_all_orders, sync_shop_orders, sync_statuses
+from ocop.marketplace import sales_facts
+from ocop.marketplace.tables import Listing, Order, OrderLine, SalesFact, Shop, SyncRun
 from ocop.marketplace.jobs import _record
 from tests.ocop.marketplace.conftest import connect_shop, make_producer, make_product, run_worker_burst
 
@@ -58,7 +60,7 @@ async def test_orders_arrive_exactly_once_and_follow_status(db, rt, sandbox, set
         # lines of our items link to our listings (the shared sandbox shop also sells other items)
         assert all((l["listing"] is not None) == (l["seller_sku"] in our_skus) for l in lines)
 
-    # the daily roll-up equals the orders that were not cancelled or returned, per Vietnamese day
+    # the sales facts of our listings equal the orders that were not cancelled or returned, per Vietnamese day
     expected: Counter[tuple[str, int]] = Counter()
     for order in theirs.values():
         if ours[order.order_id]["status"] in ("cancelled", "returned"):
@@ -68,7 +70,8 @@ async def test_orders_arrive_exactly_once_and_follow_status(db, rt, sandbox, set
             if line.seller_sku in our_skus:
                 expected[(day, 0)] += line.quantity * line.unit_price_vnd
     rolled: Counter[tuple[str, int]] = Counter()
-    for row in await SalesDaily.select():
+    for row in await SalesFact.select().where((SalesFact.status_class == sales_facts.SOLD)
+                                              & SalesFact.listing.is_not_null()):
         rolled[(str(row["day"]), 0)] += row["revenue_vnd"]
     assert rolled == expected
 

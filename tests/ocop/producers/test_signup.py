@@ -4,7 +4,7 @@ commune list, one transaction for producer + account, audit."""
 from __future__ import annotations
 
 from ocop.accounts.tables import User
-from ocop.audit.tables import AuditEvent
+from ocop.accounts.tables import AuditEvent
 from ocop.producers.tables import Producer
 from tests.ocop.web.support import GIA_LAI, post_form, ward_code
 

@@ -127,3 +127,17 @@ async def drop_normalize_jobs(redis_url: str) -> None:
             await client.delete(*[b"arq:job:" + i for i in ids])
     finally:
         await client.aclose()
+
+
+async def audited_changes(action: str, entity_id: int) -> list[dict[str, Any]]:
+    """The ``changes`` of every audit event of this action on this entity, oldest first."""
+    import json
+
+    from ocop.accounts.tables import AuditEvent
+
+    rows = await (
+        AuditEvent.select(AuditEvent.changes)
+        .where((AuditEvent.action == action) & (AuditEvent.entity_id == entity_id))
+        .order_by(AuditEvent.id)
+    )
+    return [json.loads(r["changes"]) if isinstance(r["changes"], str) else r["changes"] for r in rows]

@@ -54,13 +54,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from ocop import db as dbmod
+from ocop import db as dbmod, piccolo_app
 from ocop.accounts.tokens import create_token
 from ocop.app import create_app
-from ocop.catalog.jobs import media_store, normalize_image_row
+from ocop.catalog.jobs import normalize_image_row
+from ocop.storage import media_store
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.domain.text import fold
-from ocop.marketplace.tables import Listing, Order, OrderLine, SalesDaily, Shop
+from ocop.marketplace.tables import Listing, Order, OrderLine, Shop
 from ocop.piccolo_app import TABLES
 from ocop.settings import Settings
 from ocop.web.errors import ErrorResponse
@@ -106,7 +107,7 @@ async def _seed(settings: Settings) -> World:
     """Two producers (A in Gia Lai, inside the staff's area; B in Hà Nội, outside), a user per role
     with an API token, and A's catalogue: products, certificates, a normalized photo, a Shopee
     shop, listings in several states and a month of orders."""
-    engine = dbmod.use_database(dbmod.engine_from_url(settings.effective_database_url))
+    engine = piccolo_app.use_database(dbmod.engine_from_url(settings.effective_database_url))
     await dbmod.prepare(engine)
     try:
         commune = await ward_code(GIA_LAI)
@@ -156,8 +157,6 @@ async def _seed(settings: Settings) -> World:
             await order.save()
             await OrderLine.insert(OrderLine(order=order.id, listing=listings[0], seller_sku=f"OCOP-{products[0]}",
                                              quantity=2, unit_price_vnd=150_000, total_vnd=300_000))
-            await SalesDaily.insert(SalesDaily(listing=listings[0], day=at.date(), orders=1, units=2,
-                                               revenue_vnd=300_000))
         world.ids = {  # path parameter -> seeded values; the first is visible to every signed-in role
             "producer_id": [a, b],
             "product_id": products,

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from ocop.accounts.tokens import create_token
-from ocop.catalog.jobs import media_store, normalize_image_row
+from ocop.catalog.jobs import normalize_image_row
+from ocop.storage import media_store
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.domain.text import fold
 from ocop.marketplace.tables import Listing, Shop

@@ -18,11 +18,11 @@ import pytest
 from litestar import Litestar
 
 from ocop.accounts.tokens import create_token
+from ocop.accounts.tokens import rate_identity as identity_of
 from ocop.app import create_app
 from ocop.settings import Settings
 from ocop.web import ratelimit
-from ocop.web.ratelimit import (_GCRA_LUA, ApiRate, ApiRateLimiter, ApiRateLimitMiddleware, Decision,
-                                identity_of)
+from ocop.web.ratelimit import _GCRA_LUA, ApiRate, ApiRateLimiter, ApiRateLimitMiddleware, Decision
 from tests.ocop.web.support import login, make_user
 from tests.support.servers import redis_server
 
@@ -187,7 +187,8 @@ async def test_without_redis_the_api_stays_up() -> None:
     async def ping() -> dict[str, bool]:
         return {"pong": True}
 
-    app = Litestar([ping], middleware=[ApiRateLimitMiddleware(ApiRate(60, 1), namespace="t", redis_of=lambda _: dead)])
+    app = Litestar([ping], middleware=[ApiRateLimitMiddleware(ApiRate(60, 1), namespace="t", redis_of=lambda _: dead,
+                                                              identity_of=identity_of)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         responses = [await client.get("/api/v1/ping") for _ in range(3)]
     await dead.aclose()
@@ -318,7 +319,8 @@ async def test_redis_going_away_while_running_lets_requests_through_and_logs_it(
     with redis_server() as url:
         client = aioredis.from_url(url, socket_connect_timeout=1)
         app = Litestar([ping], middleware=[ApiRateLimitMiddleware(ApiRate(60, 5), namespace="gone",
-                                                                  redis_of=lambda _: client)])
+                                                                  redis_of=lambda _: client,
+                                                                  identity_of=identity_of)])
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
         before = await http.get("/api/v1/ping")
     try:  # the server is stopped now; the limiter's kept connection is dead

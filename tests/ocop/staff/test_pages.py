@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ocop.audit.tables import AuditEvent
+from ocop.accounts.tables import AuditEvent
 from ocop.catalog.tables import Certificate, Product
 from ocop.domain.dates import today_vn
 from ocop.domain.text import fold

@@ -13,8 +13,8 @@ from ocop.catalog.tables import Certificate, Product
 from ocop.domain.dates import VN_TZ
 from ocop.marketplace.tables import Listing, Order, OrderLine, SalesFact, Shop
 from ocop.producers.tables import Producer
-from ocop.reports import facts
-from ocop.reports.facts import SoldLine, fact_rows
+from ocop.marketplace import sales_facts as facts
+from ocop.marketplace.sales_facts import SoldLine, fact_rows
 from ocop.reports.period import Period, parse_period
 from ocop.reports.sales import sales_report
 from ocop.reports.scope import Filters, Scope

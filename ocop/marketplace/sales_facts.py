@@ -18,9 +18,11 @@ correlated group/star look-ups. The fact row carries what those joins and seeks 
   rows at query time. The product's group and stars are NOT stored: they can change, and reports
   use the current ones.
 
-Rows are written by ``ocop.marketplace.sync.ingest_orders`` in the same transaction as the order
-and its lines (:func:`fact_rows`), and :func:`rebuild` recomputes them all from the stored lines in
-SQL (used by the migration for existing data and by the benchmark); a test checks both agree.
+The order ingest (``ocop.marketplace.sync.ingest_orders``) writes them with :data:`INSERT` in the
+same transaction as the order and its lines (:func:`fact_rows` of :func:`sold_lines`), and
+:func:`rebuild` recomputes them all from the stored lines in SQL (used by the migration for
+existing data and by the benchmark); a test checks both agree. The dashboard
+(``ocop.reports.sales``) only reads them.
 """
 
 from __future__ import annotations
@@ -33,16 +35,19 @@ from typing import Any
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
+from connectors.base import MarketOrder
 from ocop import db
 from ocop.domain.dates import VN_TZ
 
 SOLD, CANCELLED, RETURNED = 0, 1, 2
 COLUMNS = ("order", "shop", "listing", "product", "day", "month", "status_class", "rank", "first_product", "units",
            "revenue_vnd")
+INSERT = "INSERT INTO sales_fact ({}) VALUES ({})".format(
+    ", ".join(f'"{c}"' for c in COLUMNS), ", ".join("?" for _ in COLUMNS))
 
 
 def status_class(status: str) -> int:
-    """Sales are orders neither cancelled nor returned (issue 7: "net of cancellations and returns")."""
+    """Sales are net of cancellations and returns: an order counts as sold unless it is either."""
     return CANCELLED if status == "cancelled" else RETURNED if status == "returned" else SOLD
 
 
@@ -59,6 +64,17 @@ class SoldLine:
     product: int | None
     quantity: int
     total_vnd: int
+
+
+def sold_lines(order: MarketOrder, sku_to_listing: dict[str, int],
+               listing_product: dict[int, int]) -> list[SoldLine]:
+    """The order's lines with the listing (and its product) each SKU stands for in this shop."""
+    out = []
+    for line in order.lines:
+        listing = sku_to_listing.get(line.seller_sku)
+        product = listing_product[listing] if listing is not None else None
+        out.append(SoldLine(listing, product, line.quantity, line.total_vnd))
+    return out
 
 
 def fact_rows(order_id: int, shop_id: int, created_at: datetime, status: str,

@@ -9,11 +9,13 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from ocop.accounts.access import combine, get_producer, producer_scope, product_scope
+from ocop.accounts.access import combine, get_producer, producer_scope
+from ocop.catalog.access import product_scope
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, requires_staff
 from ocop.catalog.services import EXPIRING_DAYS
-from ocop.catalog.tables import Certificate, Image, Product
+from ocop.catalog.certificates import current_certificates
+from ocop.catalog.tables import Image, Product
 from ocop.domain.dates import today_vn
 from ocop.marketplace.tables import Listing
 from ocop.producers.addresses import province_name, ward_name
@@ -37,9 +39,8 @@ async def attention(me: Me) -> dict[str, list[dict[str, Any]]]:
         Listing.product.is_in(ids) & (Listing.state == "rejected")
     )
     limit = today_vn() + timedelta(days=EXPIRING_DAYS)
-    expiring = await Certificate.select(Certificate.product, Certificate.expires_on).where(
-        Certificate.product.is_in(ids) & (Certificate.expires_on <= limit)
-    )
+    expiring = [cert for cert in (await current_certificates(ids)).values()
+                if cert["expires_on"] is not None and cert["expires_on"] <= limit]
     with_photo = {
         r["product"]
         for r in await Image.select(Image.product).where(Image.product.is_in(ids) & (Image.status == "ready"))

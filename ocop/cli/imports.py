@@ -1,6 +1,6 @@
 """``ocop import FILE [--images ZIP] [--dry-run] [--json] [--template PATH]``.
 
-Exit status (issue 4): 0 when no row failed, 1 when some did, 2 when the file cannot be read at
+Exit status: 0 when no row failed, 1 when some did, 2 when the file cannot be read at
 all. ``--json`` prints exactly one JSON object on stdout. On a terminal a progress bar is drawn
 on stderr. The database is the configured one (``OCOP_DATABASE_URL``); run ``ocop migrate`` first.
 """
@@ -77,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(source: ImportSource, *, dry_run: bool, show_progress: bool) -> ImportResult:
-    from ocop import db
+    from ocop import db, piccolo_app
     from ocop.settings import get_settings
 
     settings = get_settings()
-    engine = db.use_database(db.engine_from_url(settings.effective_database_url))
+    engine = piccolo_app.use_database(db.engine_from_url(settings.effective_database_url))
     await db.prepare(engine)
     sink = _CommandLineSink(settings)
     try:
@@ -108,7 +108,7 @@ class _CommandLineSink:
     worker is reachable from a command) each photo is normalized right here, by the same job body.
 
     Built on the first photo: the media pipeline's imports and the Redis connection cost a
-    catalogue without photos nothing (issue 4's speed target is measured on the whole process)."""
+    catalogue without photos nothing (``tests/bench/import_bench.py`` measures the whole process)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -119,7 +119,7 @@ class _CommandLineSink:
     async def submit(self, *, product_id: int, position: int, ref: ImageRef, data: bytes) -> None:
         async with self._lock:
             if self.sink is None:
-                from ocop.catalog.jobs import media_store
+                from ocop.storage import media_store
                 from ocop.imports.media_sink import MediaImageSink
                 from ocop.jobs.queue import open_queue
 

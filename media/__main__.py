@@ -10,7 +10,9 @@ from media.cli import DESCRIPTION, HELP, configure, run
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m media", description="Photo normalization for marketplaces.")
+    parser = argparse.ArgumentParser(
+        prog="python -m media", description="Photo normalization for marketplaces."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     configure(commands.add_parser("normalize", help=HELP, description=DESCRIPTION))
     return run(parser.parse_args(argv))

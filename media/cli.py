@@ -49,7 +49,10 @@ def configure(norm: argparse.ArgumentParser) -> None:
     norm.add_argument("--profile", required=True, choices=sorted(PROFILES), help="output profile")
     norm.add_argument("--out", required=True, type=Path, help="directory for the outputs (created)")
     norm.add_argument(
-        "--jobs", type=int, default=_usable_cores(), help="worker processes (default: every core this process may use)"
+        "--jobs",
+        type=int,
+        default=_usable_cores(),
+        help="worker processes (default: every core this process may use)",
     )
 
 

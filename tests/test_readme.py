@@ -50,11 +50,12 @@ NOT_RUN: dict[str, str] = {
     "./run test tests/media -x": "a part of the suite, from inside the suite",
     ".ci/run": "CI's entry point, `./run test` with CI=true",
     # Needs what these machines do not have or must not change.
-    "docker compose up -d --scale worker=3": "no Docker engine here; tests/test_container.py lints the Dockerfile "
-                                             "and checks the compose file's wiring",
+    "docker compose up -d --scale worker=3":
+        "no Docker engine here; tests/test_container.py lints the Dockerfile and checks the compose wiring",
     "apt-get install wrk": "installs a system package for a benchmark: changes the machine, not the service",
     # A developer tool that writes into the checkout.
-    'python -m tests.support.make_migration "what changed"': "writes a new migration file into the source tree",
+    'python -m tests.support.make_migration "what changed"':
+        "writes a new migration file into the source tree",
 }
 
 COMMAND_WORDS = ("./run", "ocop", "python", "docker", "pg_dump", "pg_restore", "apt-get", ".ci/run")
@@ -157,7 +158,8 @@ def test_every_command_is_run_or_listed() -> None:
 
 def test_the_extraction_sees_what_a_reader_sees() -> None:
     """Guards the extraction itself: the commands people copy first are among those run."""
-    for command in ("./run demo", "ocop media normalize photo.jpg --profile shopee --out out/", "ocop migrate"):
+    for command in ("./run demo", "ocop migrate",
+                    "ocop media normalize photo.jpg --profile shopee --out out/"):
         assert command in COMMANDS.run
     assert "ocop import FILE [--images ZIP] [--dry-run] [--json]" in COMMANDS.usage
     assert extract("x `ocop frobnicate --now` y").run == ["ocop frobnicate --now"]  # a new one is picked up
@@ -211,12 +213,14 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Scratch:
     return Scratch(path, env)
 
 
-def _bash(command: str, scratch: Scratch, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def _bash(command: str, scratch: Scratch, env: dict[str, str],
+          timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["bash", "-c", command], cwd=scratch.path, env=env, capture_output=True, text=True,
                           timeout=timeout, check=False)
 
 
-def _wait_http(url: str, process: subprocess.Popen[str], deadline_s: float, ok: tuple[int, ...] = (200,)) -> None:
+def _wait_http(url: str, process: subprocess.Popen[str], deadline_s: float,
+               ok: tuple[int, ...] = (200,)) -> None:
     deadline = time.monotonic() + deadline_s
     while True:
         try:
@@ -275,7 +279,8 @@ def _service(command: str, scratch: Scratch, env: dict[str, str], verb: str, wor
     return out
 
 
-def _check_output(command: str, words: list[str], done: subprocess.CompletedProcess[str], scratch: Scratch) -> None:
+def _check_output(command: str, words: list[str], done: subprocess.CompletedProcess[str],
+                  scratch: Scratch) -> None:
     """What a reader expects to see, beyond exit status 0."""
     out = done.stdout
     verb = _verb_path(words)
@@ -289,7 +294,8 @@ def _check_output(command: str, words: list[str], done: subprocess.CompletedProc
         assert re.search(r"2 (dòng|rows)", out), out
     elif verb == ["media", "normalize"]:
         lines = [json.loads(line) for line in out.splitlines()]
-        assert lines and all(line["error"] is None and (scratch.path / line["output"]).exists() for line in lines)
+        assert lines
+        assert all(line["error"] is None and (scratch.path / line["output"]).exists() for line in lines)
     elif verb == ["user", "create"]:
         assert words[3].lower() in out.lower()
     elif verb in (["backup"], ["restore"]):
@@ -302,7 +308,8 @@ def _check_output(command: str, words: list[str], done: subprocess.CompletedProc
         assert out.strip() or done.stderr.strip(), "no output at all"
 
 
-def test_every_readme_command_runs_as_written(scratch: Scratch, redis_url: str, request: pytest.FixtureRequest) -> None:
+def test_every_readme_command_runs_as_written(scratch: Scratch, redis_url: str,
+                                             request: pytest.FixtureRequest) -> None:
     """In README order, in one scratch folder (later examples use what earlier ones made)."""
     failures: list[str] = []
     for command in COMMANDS.run:
@@ -321,7 +328,8 @@ def test_every_readme_command_runs_as_written(scratch: Scratch, redis_url: str, 
                 _service(command, scratch, env, verb[0], words)
             else:
                 done = _bash(command, scratch, env)
-                assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+                assert done.returncode == 0, \
+                    f"exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
                 _check_output(command, words, done, scratch)
         except AssertionError as failure:
             failures.append(f"{command}: {failure}")

@@ -116,7 +116,10 @@ class _QuietThread(logging.Filter):
         return record.levelno >= self.min_level or record.threadName != _THREAD_NAME
 
 
-_QUIET = {"uvicorn.error": _QuietThread(logging.WARNING), "uvicorn.access": _QuietThread(logging.CRITICAL + 1)}
+_QUIET = {
+    "uvicorn.error": _QuietThread(logging.WARNING),
+    "uvicorn.access": _QuietThread(logging.CRITICAL + 1),
+}
 
 
 def start_in_thread(

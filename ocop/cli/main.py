@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,7 +49,8 @@ def migrate_message(report: piccolo_app.MigrationReport) -> str:
     """One true sentence about what ``ocop migrate`` did, in Vietnamese then English."""
     if report.applied:
         n = len(report.applied)
-        return (f"Đã chạy {n} migration mới (tổng cộng {report.total}); cơ sở dữ liệu đã ở phiên bản mới nhất.\n"
+        return (f"Đã chạy {n} migration mới (tổng cộng {report.total}); "
+                "cơ sở dữ liệu đã ở phiên bản mới nhất.\n"
                 f"Applied {n} new migration{'s' if n != 1 else ''} ({report.total} in all); "
                 "the database schema is up to date.")
     return (f"Không có migration mới: cả {report.total} migration đã được chạy trước đó; "
@@ -164,17 +164,18 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=get_settings().sandbox_port,
                    help="the combined layout: every marketplace under /shopee, /lazada, /tiktok, /tiki")
     p.add_argument("--marketplace-ports", type=_marketplace_ports, default=None, metavar="NAME=PORT,…",
-                   help="each marketplace also at the root of a port of its own, for clients that sign the "
-                        "URL's whole path (default: shopee, lazada, tiktok, tiki on PORT+1 … PORT+4; 'none': off)")
+                   help="each marketplace also at the root of a port of its own, for clients that sign "
+                        "the URL's whole path (default: shopee, lazada, tiktok, tiki on PORT+1 … PORT+4; "
+                        "'none': off)")
     p.add_argument("--review-seconds", type=float, default=5.0, help="how long new items stay in review")
     p.add_argument("--rejection-share", type=float, default=0.15, help="share of new items rejected in review")
     p.set_defaults(run=_sandbox)
 
     p = verbs.add_parser("media", help="image tools")
     media_verbs = p.add_subparsers(dest="media_verb", required=True, metavar="MEDIA_VERB")
-    mp = media_verbs.add_parser("normalize", help="normalize photos to a marketplace profile; one JSON line each",
-                                description="Normalize photos to a profile; one JSON line per input; "
-                                            "exit 1 if any is refused.")
+    mp = media_verbs.add_parser(
+        "normalize", help="normalize photos to a marketplace profile; one JSON line each",
+        description="Normalize photos to a profile; one JSON line per input; exit 1 if any is refused.")
     _feature_verb(mp, "media.cli", load=verb in (None, "media"))
 
     p = verbs.add_parser("backup", help="consistent online copy of the SQLite database (PostgreSQL: pg_dump)")
@@ -247,16 +248,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verb not in _SERVICES:
             raise
         # A service that cannot start (port taken, database or Redis unreachable, unwritable
-        # folder) says why in one line; the traceback is for OCOP_LOG_LEVEL=debug.
+        # folder) or stops on an error says why in one line; the traceback is for OCOP_LOG_LEVEL=debug.
         if get_settings().log_level.lower() == "debug":
+            import traceback
+
             traceback.print_exc()
-        print(f"ocop {verb}: không khởi động được / could not start: {_reason(exc)}", file=sys.stderr)
+        print(f"ocop {verb}: {_reason(exc)}", file=sys.stderr)
         return 1
 
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text if isinstance(exc, StartupError) else f"{type(exc).__name__}: {text}"
+    if isinstance(exc, StartupError):
+        return f"không khởi động được / could not start: {text}"
+    return f"dừng vì lỗi / stopped by an error: {type(exc).__name__}: {text}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,7 +30,8 @@ def serve(settings: Settings) -> int:
 
         report = asyncio.run(piccolo_app.migrate(db.engine_from_url(settings.effective_database_url)))
         if report.applied:
-            print(f"Đã chạy {len(report.applied)} migration / applied {len(report.applied)} migrations", flush=True)
+            count = len(report.applied)
+            print(f"Đã chạy {count} migration / applied {count} migrations", flush=True)
     sock = _listen(settings.host, settings.port)
     app = create_app(settings)
     # After create_app: Litestar installs its own root handler when the app is built; this process
@@ -117,7 +118,8 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
         # arq's Worker keeps the event loop current when it is built: build it inside the loop that
         # runs it (built outside, ``asyncio.run`` would start a second loop and the run fails).
         async def run_burst() -> None:
-            await build_worker(settings, settings.redis_url, plan=WORKER, burst=True, bind_db=use_database).async_run()
+            worker = build_worker(settings, settings.redis_url, plan=WORKER, burst=True, bind_db=use_database)
+            await worker.async_run()
 
         asyncio.run(run_burst())
     else:

@@ -37,8 +37,9 @@ def run_demo(settings: Settings, *, host: str, port: int, fresh: bool, serve: Ca
 
     settings = settings.listening_on(host, port)
     if not port_is_free(port, host):  # before seeding: say so now, not after a minute of work
-        raise StartupError(f"cổng {host}:{port} đang được dùng (một ocop demo khác?); chọn cổng khác: --port N / "
-                           f"{host}:{port} is already in use (another ocop demo?); choose another with --port N")
+        raise StartupError(f"cổng {host}:{port} đang được dùng (một ocop demo khác?); "
+                           f"chọn cổng khác: --port N / {host}:{port} is already in use "
+                           "(another ocop demo?); choose another with --port N")
     if settings.sandbox and settings.run_sandbox and not settings.sandbox_url \
             and not port_is_free(settings.sandbox_port):
         # A second demo, or a standalone `ocop sandbox`, holds the sandbox's port: take any free one

@@ -14,9 +14,10 @@ quality 85 progressive, no metadata), same run:
 - **libvips** (pyvips ``thumbnail_buffer``, which auto-rotates and uses
   shrink-on-load), then ``gravity`` to pad, ``jpegsave`` with the same settings.
 
-Targets: the whole command on the batch ≤ 0.3 × naive Pillow's time on the
-same photos (16 by default); one image in-process ≤ 1.2 × libvips. Each contender runs in its own child process so
-its peak RSS (``wait4`` rusage) is its own.
+Targets: the whole command on the batch ≤ 0.3 × naive Pillow's time on
+the same photos (16 by default); one image in-process ≤ 1.2 × libvips.
+Each contender runs in its own child process so its peak RSS (``wait4``
+rusage) is its own.
 """
 
 from __future__ import annotations
@@ -234,8 +235,9 @@ def main() -> None:
         print(f"  ratio ours/naive = {ratio:.2f}  (target ≤ 0.30: {'met' if ratio <= 0.3 else 'NOT met'})")
         one = min(one_runs)
         print(
-            f"  one photo, whole command: {1000 * one:.0f} ms (runs: {', '.join(f'{1000 * w:.0f}' for w in one_runs)}"
-            f" ms) = {one / (naive_batch / args.count):.2f}× naive's time per photo"
+            f"  one photo, whole command: {1000 * one:.0f} ms "
+            f"(runs: {', '.join(f'{1000 * w:.0f}' for w in one_runs)} ms) "
+            f"= {one / (naive_batch / args.count):.2f}× naive's time per photo"
         )
 
         # --- one image, in-process ----------------------------------------------------------

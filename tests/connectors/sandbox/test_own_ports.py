@@ -15,11 +15,13 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -40,7 +42,8 @@ def tiktok_sign(secret: str, path: str, query: dict[str, str], body: bytes = b""
 
 
 def test_independent_signer_matches_tiktoks_worked_example() -> None:
-    assert tiktok_sign("e59af819cc", "/authorization/202309/shops", {"app_key": "29a39d", "timestamp": "1623812664"}) \
+    query = {"app_key": "29a39d", "timestamp": "1623812664"}
+    assert tiktok_sign("e59af819cc", "/authorization/202309/shops", query) \
         == "b596b73e0cc6de07ac26f036364178ab16b0a907af13d43f0a0cd2345f582dc8"
 
 
@@ -81,8 +84,12 @@ class WholePathClient:
         self.cipher = shops["data"]["shops"][0]["cipher"]
 
 
+OwnPorts = tuple[str, dict[str, str], SandboxConfig]
+"""The combined base URL, each marketplace's root URL, and the sandbox's configuration."""
+
+
 @pytest.fixture(scope="module")
-def own_ports() -> Iterator[tuple[str, dict[str, str], SandboxConfig]]:
+def own_ports() -> Iterator[OwnPorts]:
     config = SandboxConfig.default(review_seconds=0.0, rejection_share=0.0, orders_per_hour=0.0)
     ports = {name: free_port() for name in MARKETPLACES}
     base_url, stop, _ = start_in_thread(config, quiet=True, marketplace_ports=ports)
@@ -97,7 +104,7 @@ def _client(base_url: str, config: SandboxConfig) -> WholePathClient:
     return WholePathClient(base_url, app.app_key, app.app_secret)
 
 
-def test_a_whole_path_tiktok_client_works_at_the_root_of_tiktoks_port(own_ports) -> None:  # type: ignore[no-untyped-def]
+def test_a_whole_path_tiktok_client_works_at_the_root_of_tiktoks_port(own_ports: OwnPorts) -> None:
     combined, roots, config = own_ports
     client = _client(roots["tiktok"], config)
     shop_id = config.shops_of("tiktok")[0].shop_id
@@ -106,10 +113,12 @@ def test_a_whole_path_tiktok_client_works_at_the_root_of_tiktoks_port(own_ports)
     # Its own image upload: the URL handed back is on the same root.
     photo = corpus.phone_photo(800, 800)
     params = {"app_key": client.app_key, "timestamp": str(int(time.time()))}
-    params["sign"] = tiktok_sign(client.app_secret, "/product/202309/images/upload", params)  # multipart: no body
+    # multipart: the body is not signed
+    params["sign"] = tiktok_sign(client.app_secret, "/product/202309/images/upload", params)
     uploaded = httpx.post(f"{roots['tiktok']}/product/202309/images/upload", params=params, timeout=10,
                           headers={"x-tts-access-token": client.token},
-                          files={"data": ("p.jpg", photo, "image/jpeg")}, data={"use_case": "MAIN_IMAGE"}).json()
+                          files={"data": ("p.jpg", photo, "image/jpeg")},
+                          data={"use_case": "MAIN_IMAGE"}).json()
     assert uploaded["code"] == 0, uploaded
     assert uploaded["data"]["url"].startswith(roots["tiktok"] + "/")
 
@@ -140,7 +149,7 @@ def test_a_whole_path_tiktok_client_works_at_the_root_of_tiktoks_port(own_ports)
     assert orders["code"] == 0 and orders["data"]["orders"] == [], orders
 
 
-def test_the_combined_prefix_breaks_a_whole_path_signature_and_says_so(own_ports) -> None:  # type: ignore[no-untyped-def]
+def test_the_combined_prefix_breaks_a_whole_path_signature_and_says_so(own_ports: OwnPorts) -> None:
     """Why the own ports exist: the same client given ``…/tiktok`` signs ``/tiktok/…``, which the
     combined layout (correctly, as TikTok would for a proxy prefix) refuses."""
     combined, roots, config = own_ports
@@ -152,7 +161,7 @@ def test_the_combined_prefix_breaks_a_whole_path_signature_and_says_so(own_ports
     assert answer.status_code == 401 and answer.json()["code"] == 106001
 
 
-def test_an_unknown_tiktok_version_is_an_unknown_path(own_ports) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_tiktok_version_is_an_unknown_path(own_ports: OwnPorts) -> None:
     _, roots, config = own_ports
     client = _client(roots["tiktok"], config)
     client.connect(config.shops_of("tiktok")[0].shop_id)
@@ -160,14 +169,14 @@ def test_an_unknown_tiktok_version_is_an_unknown_path(own_ports) -> None:  # typ
     assert answer.status_code == 404 and answer.json()["code"] == 36009009
 
 
-def test_every_marketplace_answers_at_its_root_and_links_back_to_it(own_ports) -> None:  # type: ignore[no-untyped-def]
+def test_every_marketplace_answers_at_its_root_and_links_back_to_it(own_ports: OwnPorts) -> None:
     combined, roots, config = own_ports
     # Shopee signs the whole path too: at its root, the path is its own.
     app = config.app("shopee")
     ts = int(time.time())
     path = "/api/v2/shop/auth_partner"
-    query = {"partner_id": app.app_key, "timestamp": ts, "sign": sp_signing.sign(app.app_secret, app.app_key, path, ts),
-             "redirect": "http://127.0.0.1:9/cb"}
+    sign = sp_signing.sign(app.app_secret, app.app_key, path, ts)
+    query = {"partner_id": app.app_key, "timestamp": ts, "sign": sign, "redirect": "http://127.0.0.1:9/cb"}
     page = httpx.get(roots["shopee"] + path, params=query, timeout=10)
     assert page.status_code == 200 and f"action='{roots['shopee']}/_consent'" in page.text
     # Lazada's consent form posts back to the root it was served from.
@@ -186,19 +195,21 @@ def test_default_ports_follow_the_combined_port() -> None:
     assert default_marketplace_ports(8765) == {"shopee": 8766, "lazada": 8767, "tiktok": 8768, "tiki": 8769}
 
 
-def test_ocop_sandbox_prints_one_root_url_per_marketplace_and_serves_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ocop_sandbox_prints_one_root_url_per_marketplace_and_serves_them(tmp_path: Path) -> None:
     port = free_port()
     ports = {name: free_port() for name in MARKETPLACES}
     spec = ",".join(f"{name}={p}" for name, p in ports.items())
     env = {**os.environ, "OCOP_VAR_DIR": str(tmp_path)}
-    server = subprocess.Popen([sys.executable, "-m", "ocop", "sandbox", "--port", str(port), "--marketplace-ports", spec],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ocop", "sandbox", "--port", str(port), "--marketplace-ports", spec],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert server.stdout is not None
         lines = [server.stdout.readline() for _ in range(1 + len(MARKETPLACES))]
         for name, p in ports.items():
             line = next(line for line in lines if line.strip().startswith(name))
-            assert f"base_url=http://127.0.0.1:{port}/{name}" in line and f"root_url=http://127.0.0.1:{p}" in line
+            assert f"base_url=http://127.0.0.1:{port}/{name}" in line
+            assert f"root_url=http://127.0.0.1:{p}" in line
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -210,19 +221,21 @@ def test_ocop_sandbox_prints_one_root_url_per_marketplace_and_serves_them(tmp_pa
         app = next(a for a in config["apps"] if a["marketplace"] == "tiktok")
         client = WholePathClient(f"http://127.0.0.1:{ports['tiktok']}", app["app_key"], app["app_secret"])
         client.connect(next(s for s in config["shops"] if s["marketplace"] == "tiktok")["shop_id"])
-        assert client.call("POST", "/product/202502/products/search", {"page_size": "5"}, body={}).json()["code"] == 0
+        found = client.call("POST", "/product/202502/products/search", {"page_size": "5"}, body={})
+        assert found.json()["code"] == 0
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)
 
 
-def test_ocop_sandbox_says_which_port_is_taken(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ocop_sandbox_says_which_port_is_taken(tmp_path: Path) -> None:
     port, taken = free_port(), free_port()
-    with __import__("socket").socket() as holder:
+    with socket.socket() as holder:
         holder.bind(("127.0.0.1", taken))
         holder.listen()
         done = subprocess.run([sys.executable, "-m", "ocop", "sandbox", "--port", str(port),
-                               "--marketplace-ports", f"tiktok={taken}"], env={**os.environ, "OCOP_VAR_DIR": str(tmp_path)},
+                               "--marketplace-ports", f"tiktok={taken}"],
+                              env={**os.environ, "OCOP_VAR_DIR": str(tmp_path)},
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert f"127.0.0.1:{taken}" in done.stderr and "already in use" in done.stderr

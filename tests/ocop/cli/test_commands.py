@@ -27,7 +27,8 @@ from tests.support.servers import free_port
 OCOP = [sys.executable, "-m", "ocop"]
 
 
-def ocop(args: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+def ocop(args: list[str], env: dict[str, str], cwd: Path | None = None,
+         timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return subprocess.run(OCOP + args, env={**os.environ, **env}, cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, check=False)
 
@@ -72,7 +73,8 @@ def test_migrate_says_what_it_did(fresh_database_url: str, tmp_path: Path) -> No
     first = ocop(["migrate"], env)
     assert first.returncode == 0, first.stderr
     count = len(list((Path(__file__).resolve().parents[3] / "ocop" / "migrations").glob("*.py"))) - 1
-    assert f"Applied {count} new migrations ({count} in all); the database schema is up to date." in first.stdout
+    assert f"Applied {count} new migrations ({count} in all); the database schema is up to date." \
+        in first.stdout
     assert "already" not in first.stdout and "not yet run" not in first.stdout
     again = ocop(["migrate"], env)
     assert again.returncode == 0, again.stderr
@@ -85,7 +87,8 @@ def test_serve_says_why_it_cannot_start(tmp_path: Path) -> None:
     with held_port() as taken:
         site = ocop(["serve", "--port", str(taken)], env)
     assert site.returncode == 1
-    assert f"ocop serve: không khởi động được / could not start: không mở được cổng 127.0.0.1:{taken}" in site.stderr
+    assert "ocop serve: không khởi động được / could not start: " \
+        f"không mở được cổng 127.0.0.1:{taken}" in site.stderr
     assert "already in use" in site.stderr
 
     with held_port() as taken:
@@ -101,7 +104,8 @@ def test_worker_says_why_it_cannot_start(tmp_path: Path) -> None:
     env = {"OCOP_VAR_DIR": str(tmp_path), "OCOP_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
     done = ocop(["worker"], env)
     assert done.returncode == 1
-    assert "ocop worker: không khởi động được / could not start: ConnectionError" in done.stderr.strip().splitlines()[-1]
+    last = done.stderr.strip().splitlines()[-1]
+    assert "ocop worker: dừng vì lỗi / stopped by an error: ConnectionError" in last
 
 
 def test_demo_takes_a_free_sandbox_port_when_its_own_is_busy(tmp_path: Path) -> None:
@@ -123,12 +127,14 @@ def test_demo_takes_a_free_sandbox_port_when_its_own_is_busy(tmp_path: Path) -> 
                 assert time.monotonic() < deadline, "demo did not become ready"
                 time.sleep(0.3)
             # A second demo on the same site port stops at once and says why.
-            second = ocop(["demo", "--port", str(port)], {"OCOP_VAR_DIR": str(tmp_path / "var2")}, cwd=tmp_path)
+            second = ocop(["demo", "--port", str(port)], {"OCOP_VAR_DIR": str(tmp_path / "var2")},
+                          cwd=tmp_path)
         finally:
             proc.send_signal(signal.SIGINT)
             out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
-    moved = next(line for line in out.splitlines() if line.startswith(f"Cổng {busy} của sàn thử nghiệm đang bận"))
+    moved = next(line for line in out.splitlines()
+                 if line.startswith(f"Cổng {busy} của sàn thử nghiệm đang bận"))
     new_port = int(moved.split("dùng cổng ")[1].split(".")[0])
     assert new_port != busy and f"The sandbox port {busy} is busy; using port {new_port} instead." in moved
     assert f"Sàn thử nghiệm / sandbox:    http://127.0.0.1:{new_port}/" in out

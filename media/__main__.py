@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from media.cli import DESCRIPTION, HELP, configure, run
+from media.cli import HELP, configure, run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m media", description="Photo normalization for marketplaces."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    configure(commands.add_parser("normalize", help=HELP, description=DESCRIPTION))
+    configure(commands.add_parser("normalize", help=HELP))
     return run(parser.parse_args(argv))
 
 

@@ -1,6 +1,6 @@
 """``ocop media normalize INPUT... --profile NAME --out DIR`` (also ``python -m media normalize``).
 
-Staff run it on a folder of photos before an import (issue 9): one output per
+Staff run it on a folder of photos before an import: one output per
 accepted input in DIR, one JSON line per input on stdout, in input order::
 
     {"input": "a.heic", "output": "out/a.shopee.jpg", "width": 2000, "height": 2000,
@@ -43,8 +43,9 @@ DESCRIPTION = "Normalize photos to a profile; one JSON line per input; exit 1 if
 
 
 def configure(norm: argparse.ArgumentParser) -> None:
-    """Add the arguments of ``normalize`` to its own (sub-)parser. The caller names the verb, so
-    ``ocop media normalize`` and ``python -m media normalize`` parse exactly the same way."""
+    """Add the arguments (and the description) of ``normalize`` to its own (sub-)parser. The caller
+    names the verb, so ``ocop media normalize`` and ``python -m media normalize`` parse alike."""
+    norm.description = DESCRIPTION
     norm.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (any name; type is sniffed)")
     norm.add_argument("--profile", required=True, choices=sorted(PROFILES), help="output profile")
     norm.add_argument("--out", required=True, type=Path, help="directory for the outputs (created)")

@@ -173,9 +173,7 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
 
     p = verbs.add_parser("media", help="image tools")
     media_verbs = p.add_subparsers(dest="media_verb", required=True, metavar="MEDIA_VERB")
-    mp = media_verbs.add_parser(
-        "normalize", help="normalize photos to a marketplace profile; one JSON line each",
-        description="Normalize photos to a profile; one JSON line per input; exit 1 if any is refused.")
+    mp = media_verbs.add_parser("normalize", help="normalize photos to a marketplace profile; one JSON line each")
     _feature_verb(mp, "media.cli", load=verb in (None, "media"))
 
     p = verbs.add_parser("backup", help="consistent online copy of the SQLite database (PostgreSQL: pg_dump)")

@@ -31,14 +31,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from piccolo.engine.postgres import PostgresEngine
 
 from tests.conftest import run_sync
 from tests.media import corpus
 from tests.ocop.imports.conftest import product_row, write_xlsx
-from tests.support.servers import postgres_bindir
+from tests.support.servers import postgres_bindir, wait_http
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -219,22 +218,6 @@ def _bash(command: str, scratch: Scratch, env: dict[str, str],
                           timeout=timeout, check=False)
 
 
-def _wait_http(url: str, process: subprocess.Popen[str], deadline_s: float,
-               ok: tuple[int, ...] = (200,)) -> None:
-    deadline = time.monotonic() + deadline_s
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code in ok:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode} before answering at {url}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no answer at {url} within {deadline_s:.0f} s")
-        time.sleep(0.3)
-
-
 def _port(words: list[str], default: str) -> int:
     return int(words[words.index("--port") + 1]) if "--port" in words else int(default)
 
@@ -259,12 +242,12 @@ def _service(command: str, scratch: Scratch, env: dict[str, str], verb: str, wor
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         if verb in ("demo", "serve"):
-            _wait_http(f"http://127.0.0.1:{_port(words, env['OCOP_PORT'])}/readyz", process, 180)
+            wait_http(f"http://127.0.0.1:{_port(words, env['OCOP_PORT'])}/readyz", process, 180)
         elif verb == "sandbox":
             port = _port(words, env["OCOP_SANDBOX_PORT"])
-            _wait_http(f"http://127.0.0.1:{port}/_admin/config", process, 60)
+            wait_http(f"http://127.0.0.1:{port}/_admin/config", process, 60)
             for own in range(port + 1, port + 5):  # each marketplace at the root of its own port
-                _wait_http(f"http://127.0.0.1:{own}/", process, 10, ok=(200, 404))
+                wait_http(f"http://127.0.0.1:{own}/", process, 10, ok=(200, 404))
         else:  # worker: no HTTP; alive after start-up, connected to Redis
             time.sleep(4)
             assert process.poll() is None, "the worker exited"

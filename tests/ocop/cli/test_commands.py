@@ -10,19 +10,17 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from piccolo.engine.postgres import PostgresEngine
 
 from tests.conftest import run_sync
 from tests.media import corpus
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_http
 
 OCOP = [sys.executable, "-m", "ocop"]
 
@@ -116,16 +114,7 @@ def test_demo_takes_a_free_sandbox_port_when_its_own_is_busy(tmp_path: Path) -> 
         proc = subprocess.Popen([*OCOP, "demo", "--port", str(port)], cwd=tmp_path, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                assert time.monotonic() < deadline, "demo did not become ready"
-                time.sleep(0.3)
+            wait_http(f"http://127.0.0.1:{port}/readyz", proc, 90)
             # A second demo on the same site port stops at once and says why.
             second = ocop(["demo", "--port", str(port)], {"OCOP_VAR_DIR": str(tmp_path / "var2")},
                           cwd=tmp_path)

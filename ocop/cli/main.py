@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ocop.cli.errors import StartupError
+from ocop.errors import StartupError
 from ocop.settings import SettingsError, get_settings
 
 if TYPE_CHECKING:

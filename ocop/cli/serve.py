@@ -2,7 +2,7 @@
 
 A service that cannot start says why and exits non-zero: the listening port is bound here (a taken
 port is an error naming it), and a failed application start-up (database, Redis, the embedded
-sandbox) is raised with the last line of its traceback as :class:`ocop.cli.errors.StartupError`."""
+sandbox) is raised with the last line of its traceback as :class:`ocop.errors.StartupError`."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def serve(settings: Settings) -> int:
         logging.getLogger("uvicorn.error").removeHandler(errors)
         sock.close()
     if not server.started:
-        from ocop.cli.errors import StartupError
+        from ocop.errors import StartupError
 
         raise StartupError(errors.reason or "the web application did not start (see the log above)")
     return 0
@@ -75,7 +75,7 @@ def _listen(host: str, port: int) -> socket.socket:
     """The bound listening socket, or a :class:`StartupError` that names the taken address.
     (The sandbox's helper: one rule for binding with a clear error, used by both servers.)"""
     from connectors.sandbox.server import listen_socket
-    from ocop.cli.errors import StartupError
+    from ocop.errors import StartupError
 
     try:
         return listen_socket(host, port)

@@ -33,7 +33,7 @@ def run_demo(settings: Settings, *, host: str, port: int, fresh: bool, serve: Ca
     """Prepare the demo database, then ``serve`` the site (``ocop.cli.serve.serve``). A taken site port
     stops it before any work; a taken sandbox port is swapped for a free one, and it says so."""
     from connectors.sandbox.server import free_port, port_is_free
-    from ocop.cli.errors import StartupError
+    from ocop.errors import StartupError
 
     settings = settings.listening_on(host, port)
     if not port_is_free(port, host):  # before seeding: say so now, not after a minute of work

@@ -8,7 +8,10 @@ suite does to run the same tests on both engines.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
@@ -64,13 +67,32 @@ def use_database(engine: Engine) -> Engine:
     return engine
 
 
-async def migrate(engine: Engine) -> None:
-    """Bring the database to the current schema. Running it twice changes nothing."""
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    """What :func:`migrate` did: the migrations it ran now, and how many the database has in all."""
+
+    applied: tuple[str, ...]
+    total: int
+
+
+async def migrate(engine: Engine) -> MigrationReport:
+    """Bring the database to the current schema. Running it twice changes nothing.
+
+    Piccolo's own progress lines are kept off the terminal (its first line counts every migration
+    file as "already complete", even on an empty database); callers print the report instead, and a
+    failure carries piccolo's lines in its message."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
+    from piccolo.apps.migrations.tables import Migration
 
     use_database(engine)
     if isinstance(engine, SQLiteEngine):
         await engine.run_ddl("PRAGMA journal_mode=WAL")
-    response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    await Migration.create_table(if_not_exists=True)
+    before = set(await Migration.select(Migration.name).output(as_list=True))
+    chatter = io.StringIO()
+    with contextlib.redirect_stdout(chatter):
+        response = await run_forwards(app_name="all", migration_id="all", fake=False)
     if not response.success:
-        raise RuntimeError(f"migration failed: {response.message}")
+        raise RuntimeError(f"migration failed: {response.message}\n{chatter.getvalue().strip()}")
+    after = set(await Migration.select(Migration.name).output(as_list=True))
+    return MigrationReport(applied=tuple(sorted(after - before)), total=len(after))

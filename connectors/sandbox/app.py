@@ -1,4 +1,5 @@
-"""The sandbox marketplace: one ASGI app serving the four protocols under /shopee, /lazada, /tiktok, /tiki.
+"""The sandbox marketplace: one ASGI app serving the four protocols under /shopee, /lazada, /tiktok, /tiki,
+and, given ports of their own (:class:`OwnPorts`), each marketplace at the root of its port.
 
 Plug-in rule (see connectors/README.md): ``connectors/sandbox/<name>.py`` exposes
 ``SPEC: MarketplaceSpec``; ``create_sandbox_app`` mounts every module that
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import html
 import importlib
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,7 +24,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from connectors.sandbox.config import MARKETPLACES, FaultConfig, SandboxConfig
-from connectors.sandbox.spec import MarketplaceSpec
+from connectors.sandbox.spec import OWN_PORT, MarketplaceSpec
 from connectors.sandbox.state import SandboxState
 
 
@@ -221,8 +223,36 @@ async def _answer(send: Send, status: int, headers: dict[str, str], body: bytes)
     await send({"type": "http.response.body", "body": body})
 
 
-def create_sandbox_app(config: SandboxConfig | None = None, state: SandboxState | None = None) -> ASGIApp:
-    """The whole sandbox as one ASGI app. ``app.state.sandbox`` (Litestar) holds the world."""
+class OwnPorts:
+    """A request that arrived on a marketplace's own port is that marketplace's, at the root.
+
+    Clients that sign the URL's whole path (TikTok Shop's SDKs, Shopee's partner API clients) sign
+    ``/product/202309/products``, not ``/tiktok/product/202309/products``; given the root of a port
+    of its own, such a client works unchanged. The path is mapped onto the combined layout
+    (``/tiktok`` + path) before fault injection and routing, and the request is marked so that links
+    the marketplace hands out point back at the same root (``spec.marketplace_base_url``)."""
+
+    def __init__(self, app: ASGIApp, ports: Mapping[int, str]) -> None:
+        self.app = app
+        self.ports = dict(ports)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server") if scope["type"] == "http" else None
+        name = self.ports.get(server[1]) if server else None
+        if name is not None:
+            prefix = "/" + name
+            raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+            scope = {**scope, "path": prefix + scope["path"], "raw_path": prefix.encode() + raw_path,
+                     OWN_PORT: name}  # type: ignore[assignment]
+        await self.app(scope, receive, send)
+
+
+def create_sandbox_app(
+    config: SandboxConfig | None = None, state: SandboxState | None = None,
+    own_ports: Mapping[int, str] | None = None,
+) -> ASGIApp:
+    """The whole sandbox as one ASGI app. ``app.state.sandbox`` (Litestar) holds the world.
+    ``own_ports`` maps a listening port to the marketplace served at its root."""
     state = state or SandboxState(config or SandboxConfig.default())
     specs = load_specs()
 
@@ -235,6 +265,8 @@ def create_sandbox_app(config: SandboxConfig | None = None, state: SandboxState 
         route_handlers=[overview, _admin_router(state), *routers], debug=False, logging_config=None
     )
     app.state.sandbox = state
-    wrapped = FaultMiddleware(app, state, specs)
+    wrapped: ASGIApp = FaultMiddleware(app, state, specs)
+    if own_ports:
+        wrapped = OwnPorts(wrapped, own_ports)
     wrapped.sandbox = state  # type: ignore[attr-defined]
     return wrapped

@@ -36,7 +36,13 @@ from litestar.response import Redirect
 
 from connectors.lazada import signing
 from connectors.sandbox.consent import CONSENT_HEAD
-from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
+from connectors.sandbox.spec import (
+    ErrorAnswer,
+    MarketplaceSpec,
+    forced_expiry,
+    marketplace_base_url,
+    relative_path,
+)
 from connectors.sandbox.state import (
     CANCELLED, COMPLETED, DELIVERED, READY, RETURNED, SHIPPED, UNPAID, AuthResult, Item, SandboxState,
 )
@@ -95,7 +101,7 @@ class Call:
     shop_id: str = ""
 
     def base_url(self) -> str:
-        return str(self.request.base_url).rstrip("/") + "/lazada"
+        return marketplace_base_url(self.request, NAME)
 
     def need(self, name: str) -> str:
         value = self.params.get(name)
@@ -567,7 +573,7 @@ def router(state: SandboxState) -> Router:
             f"<!doctype html><html lang='vi'><head><meta charset='utf-8'>{CONSENT_HEAD}"
             "<title>Lazada – Ủy quyền</title></head><body>"
             f"<h1>Ủy quyền cho ứng dụng {e(client_id)}</h1><p>Chọn shop để cấp quyền quản lý sản phẩm và đơn hàng.</p>"
-            f"<form method='post' action='{e(str(request.base_url).rstrip('/'))}/lazada/oauth/consent'>"
+            f"<form method='post' action='{e(marketplace_base_url(request, NAME))}/oauth/consent'>"
             f"<input type='hidden' name='client_id' value='{e(client_id)}'>"
             f"<input type='hidden' name='redirect_uri' value='{e(redirect)}'>"
             f"<input type='hidden' name='state' value='{e(q.get('state', ''))}'>{options}"

@@ -1,28 +1,36 @@
 """Serve the sandbox with uvicorn: in the foreground (``ocop sandbox``) or in a thread (tests, demo).
 
-The sandbox binds 127.0.0.1 by default: it is a local training and test tool.
+The sandbox binds 127.0.0.1 by default: it is a local training and test tool. One server listens
+on the combined port (every marketplace under ``/<name>``) and, when given, on one port per
+marketplace that serves it at the root (for clients that sign the URL's whole path).
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import uvicorn
 
 from connectors.sandbox.app import create_sandbox_app
-from connectors.sandbox.config import SandboxConfig
+from connectors.sandbox.config import MARKETPLACES, SandboxConfig
 from connectors.sandbox.state import SandboxState
 
+_THREAD_NAME = "sandbox-marketplace"
 
-def credentials_banner(config: SandboxConfig, base_url: str) -> str:
-    """What a producer or tester needs to point a client at the sandbox."""
+
+def credentials_banner(config: SandboxConfig, base_url: str, roots: Mapping[str, str] | None = None) -> str:
+    """What a producer or tester needs to point a client at the sandbox: per marketplace the base
+    URL on the combined port and, when it has a port of its own, the root URL there."""
     lines = [f"Sandbox marketplace at {base_url}"]
     for app in config.apps:
+        root = f"  root_url={roots[app.marketplace]}" if roots and app.marketplace in roots else ""
         lines.append(
-            f"  {app.marketplace:<7} base_url={base_url}/{app.marketplace}  "
+            f"  {app.marketplace:<7} base_url={base_url}/{app.marketplace}{root}  "
             f"app_key={app.app_key}  app_secret={app.app_secret}"
         )
     for shop in config.shops:
@@ -36,43 +44,126 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def run(host: str = "127.0.0.1", port: int = 8765, config: SandboxConfig | None = None) -> None:
-    """Foreground server; prints the app credentials first."""
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``host:port`` now."""
+    try:
+        listen_socket(host, port).close()
+    except OSError:
+        return False
+    return True
+
+
+def default_marketplace_ports(port: int) -> dict[str, int]:
+    """The combined port's neighbours, in a fixed order: shopee N+1, lazada N+2, tiktok N+3, tiki N+4."""
+    return {name: port + 1 + i for i, name in enumerate(MARKETPLACES)}
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound socket for uvicorn (``Server.run(sockets=…)``). Binding here, not inside uvicorn,
+    turns a taken port into an ``OSError`` that names the address instead of a silent exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "the port is already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _bind_all(host: str, ports: list[int]) -> list[socket.socket]:
+    sockets: list[socket.socket] = []
+    try:
+        for port in ports:
+            sockets.append(listen_socket(host, port))
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def run(host: str = "127.0.0.1", port: int = 8765, config: SandboxConfig | None = None,
+        marketplace_ports: Mapping[str, int] | None = None) -> None:
+    """Foreground server on ``port`` (combined layout) and on each marketplace's own port
+    (default :func:`default_marketplace_ports`; an empty mapping serves the combined port only).
+    Prints the app credentials and every URL first."""
     config = config or SandboxConfig.default()
-    print(credentials_banner(config, f"http://{host}:{port}"), flush=True)
-    uvicorn.run(create_sandbox_app(config), host=host, port=port, log_level="warning")
+    own = dict(default_marketplace_ports(port) if marketplace_ports is None else marketplace_ports)
+    sockets = _bind_all(host, [port, *own.values()])
+    roots = {name: f"http://{host}:{p}" for name, p in own.items()}
+    print(credentials_banner(config, f"http://{host}:{port}", roots), flush=True)
+    app = create_sandbox_app(config, own_ports={p: name for name, p in own.items()})
+    try:
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run(sockets=sockets)
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it handled: a clean stop (as uvicorn.run)
+        pass
+
+
+class _QuietThread(logging.Filter):
+    """Keeps the embedded sandbox out of uvicorn's shared loggers, which the host process (``ocop
+    serve``, a test run) also uses: its access lines never (they carry the query string, with
+    tokens and signatures), its start/stop chatter neither; its warnings and errors do show."""
+
+    def __init__(self, min_level: int) -> None:
+        super().__init__()
+        self.min_level = min_level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.min_level or record.threadName != _THREAD_NAME
+
+
+_QUIET = {
+    "uvicorn.error": _QuietThread(logging.WARNING),
+    "uvicorn.access": _QuietThread(logging.CRITICAL + 1),
+}
 
 
 def start_in_thread(
     config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int | None = None,
-    *, quiet: bool = False,
+    *, quiet: bool = False, marketplace_ports: Mapping[str, int] | None = None,
 ) -> tuple[str, Callable[[], None], SandboxState]:
     """Start a real HTTP server in a daemon thread.
 
-    Returns ``(base_url, stop, state)``; ``state`` is the live world (tests read it).
+    Returns ``(base_url, stop, state)``; ``state`` is the live world (tests read it). A taken port
+    raises ``OSError`` naming it. The server leaves the process's logging as it found it (no
+    ``log_config``, no log levels): a host process such as ``ocop serve`` keeps its own.
     """
     config = config or SandboxConfig.default()
     state = SandboxState(config)
     port = port or free_port(host)
+    own = dict(marketplace_ports or {})
+    sockets = _bind_all(host, [port, *own.values()])
+    for name, quiet_filter in _QUIET.items():
+        logging.getLogger(name).addFilter(quiet_filter)  # a logger adds the same filter only once
     server = uvicorn.Server(
         uvicorn.Config(
-            create_sandbox_app(config, state), host=host, port=port, log_level="critical",
+            create_sandbox_app(config, state, own_ports={p: name for name, p in own.items()}),
+            host=host, port=port, log_config=None, log_level=None, access_log=False,
             lifespan="on", timeout_graceful_shutdown=1,
         )
     )
-    thread = threading.Thread(target=server.run, name="sandbox-marketplace", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, name=_THREAD_NAME, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("sandbox marketplace did not start")
+            for sock in sockets:
+                sock.close()
+            raise RuntimeError(f"the sandbox marketplace did not start on {host}:{port}")
         time.sleep(0.02)
     base_url = f"http://{host}:{port}"
     if not quiet:
-        print(credentials_banner(config, base_url), flush=True)
+        roots = {name: f"http://{host}:{p}" for name, p in own.items()}
+        print(credentials_banner(config, base_url, roots), flush=True)
 
     def stop() -> None:
         server.should_exit = True
         thread.join(timeout=5)
+        for sock in sockets:
+            sock.close()
 
     return base_url, stop, state

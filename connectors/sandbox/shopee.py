@@ -32,7 +32,13 @@ from litestar import MediaType, Request, Response, Router, route
 from litestar.response import Redirect
 
 from connectors.sandbox.consent import CONSENT_HEAD
-from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
+from connectors.sandbox.spec import (
+    ErrorAnswer,
+    MarketplaceSpec,
+    forced_expiry,
+    marketplace_base_url,
+    relative_path,
+)
 from connectors.sandbox.state import (
     CANCELLED, COMPLETED, DELIVERED, READY, RETURNED, SHIPPED, UNPAID, AuthResult, Item, SandboxState,
 )
@@ -105,7 +111,7 @@ class Call:
         return data
 
     def base_url(self) -> str:
-        return str(self.request.base_url).rstrip("/") + "/shopee"
+        return marketplace_base_url(self.request, NAME)
 
 
 Handler = Callable[[Call], Awaitable[dict[str, Any]]]

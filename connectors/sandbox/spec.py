@@ -4,6 +4,9 @@ Each module ``connectors/sandbox/<marketplace>.py`` exposes ``SPEC: MarketplaceS
 The core mounts ``SPEC.router(state)`` under ``/<marketplace>`` and wraps the
 API paths (``/<marketplace><api_prefix>...``) with fault injection, using the
 module's own error answers so a client sees exactly what the marketplace sends.
+On a marketplace's own port (``connectors.sandbox.app.OwnPorts``) the same router
+answers at the root; modules build their links with :func:`marketplace_base_url`
+so they work on either.
 """
 
 from __future__ import annotations
@@ -47,3 +50,14 @@ def relative_path(request: Request, marketplace: str) -> str:
     path = request.scope["path"]
     prefix = "/" + marketplace
     return path[len(prefix):] if path.startswith(prefix) else path
+
+
+OWN_PORT = "sandbox_own_port"
+"""Scope key set on requests that arrived on a marketplace's own port (its paths at the root)."""
+
+
+def marketplace_base_url(request: Request, marketplace: str) -> str:
+    """Where the marketplace's own paths start, as the client reached them: ``http://host:port/<name>``
+    on the combined port, ``http://host:port`` on the marketplace's own port."""
+    base = str(request.base_url).rstrip("/")
+    return base if request.scope.get(OWN_PORT) else f"{base}/{marketplace}"  # type: ignore[misc]

@@ -1,4 +1,5 @@
-"""TikTok Shop Partner API (202309) emulation, mounted under ``/tiktok``.
+"""TikTok Shop Partner API (202309, and the newer versions of ``VERSIONS``) emulation, mounted under
+``/tiktok`` (and at the root of its own port, see ``connectors.sandbox.app.OwnPorts``).
 
 Both TikTok hosts are served under the one prefix: the auth host
 (``auth.tiktok-shops.com``: ``/oauth/authorize``, ``/api/v2/token/get``, ``/api/v2/token/refresh``)
@@ -50,7 +51,13 @@ from litestar.params import FromPath
 from litestar.enums import HttpMethod
 
 from connectors.sandbox.consent import CONSENT_HEAD
-from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
+from connectors.sandbox.spec import (
+    ErrorAnswer,
+    MarketplaceSpec,
+    forced_expiry,
+    marketplace_base_url,
+    relative_path,
+)
 from connectors.sandbox.state import AuthResult, Item, Order, SandboxState
 from connectors.tiktok.signing import TIMESTAMP_TOLERANCE_S, is_multipart, verify_request
 
@@ -531,22 +538,32 @@ def get_orders(ctx: Ctx) -> Any:
 # ---------------------------------------------------------------------------- routing
 
 Handler = Callable[..., Any]
+
+#: API versions accepted per call: 202309, in which our client speaks, and the later versions of the
+#: same call that TikTok's current SDKs (generated from its API reference) send: product search
+#: 202502, product edit 202509, order detail 202507. The sandbox answers each with the fields it
+#: keeps, which the newer versions also carry; calls without a newer version accept 202309 only.
+VERSIONS: dict[str, str] = {
+    "search": "202309|202502",
+    "edit": "202309|202509",
+    "order_detail": "202309|202507",
+}
 ROUTES: tuple[tuple[str, re.Pattern[str], Handler, bool], ...] = tuple(
-    (method, re.compile(pattern + r"\Z"), handler, needs_cipher)
+    (method, re.compile(pattern.format(**VERSIONS) + r"\Z"), handler, needs_cipher)
     for method, pattern, handler, needs_cipher in (
         ("GET", r"/authorization/202309/shops", authorized_shops, False),
         ("GET", r"/logistics/202309/warehouses", warehouses, True),
         ("POST", r"/product/202309/products", create_product, True),
-        ("POST", r"/product/202309/products/search", search_products, True),
+        ("POST", r"/product/(?:{search})/products/search", search_products, True),
         ("POST", r"/product/202309/products/deactivate", deactivate, True),
         ("GET", r"/product/202309/products/(\d+)", get_product, True),
-        ("PUT", r"/product/202309/products/(\d+)", edit_product, True),
+        ("PUT", r"/product/(?:{edit})/products/(\d+)", edit_product, True),
         ("POST", r"/product/202309/products/(\d+)/inventory/update", update_inventory, True),
         ("POST", r"/product/202309/products/(\d+)/prices/update", update_price, True),
         ("GET", r"/product/202309/categories", categories, True),
         ("GET", r"/product/202309/categories/(\d+)/attributes", category_attributes, True),
         ("POST", r"/order/202309/orders/search", search_orders, True),
-        ("GET", r"/order/202309/orders", get_orders, True),
+        ("GET", r"/order/(?:{order_detail})/orders", get_orders, True),
     )
 )
 
@@ -650,8 +667,7 @@ async def _upload(state: SandboxState, request: Request[Any, Any, Any], shop_id:
         raise TikTokError(400, 12019004, "Invalid image. Only JPG, PNG or WEBP up to 5 MB are accepted.")
     if width < 300 or height < 300:
         raise TikTokError(400, 12019005, "Invalid image. The image must be at least 300x300 pixels.")
-    base = str(request.base_url).rstrip("/")
-    rec = state.store_image(NAME, data, f"{base}/{NAME}")
+    rec = state.store_image(NAME, data, marketplace_base_url(request, NAME))
     return {
         "uri": rec.image_id,
         "url": rec.url,

@@ -1,15 +1,23 @@
 """The ``ocop`` command. Each verb parses its own arguments; features own their verbs' code
-(``ocop.cli.imports``, ``media.cli``, ``connectors.sandbox``) and this module only wires them."""
+(``ocop.cli.imports``, ``media.cli``, ``connectors.sandbox``) and this module only wires them.
+
+Only the verb being run is loaded: ``ocop media normalize`` starts in a fraction of a second
+because it never imports the catalogue import machinery or the web stack."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ocop.errors import StartupError
 from ocop.settings import SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from ocop import piccolo_app
 
 Runner = Callable[[argparse.Namespace], int]
 
@@ -27,12 +35,28 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
     from ocop import db, piccolo_app
 
     settings = get_settings()
-    asyncio.run(piccolo_app.migrate(db.engine_from_url(settings.effective_database_url)))
-    print("Cơ sở dữ liệu đã ở phiên bản mới nhất / database schema is up to date.")
+    report = asyncio.run(piccolo_app.migrate(db.engine_from_url(settings.effective_database_url)))
+    print(migrate_message(report))
     return 0
+
+
+def migrate_message(report: piccolo_app.MigrationReport) -> str:
+    """One true sentence about what ``ocop migrate`` did, in Vietnamese then English."""
+    if report.applied:
+        n = len(report.applied)
+        return (f"Đã chạy {n} migration mới (tổng cộng {report.total}); "
+                "cơ sở dữ liệu đã ở phiên bản mới nhất.\n"
+                f"Applied {n} new migration{'s' if n != 1 else ''} ({report.total} in all); "
+                "the database schema is up to date.")
+    return (f"Không có migration mới: cả {report.total} migration đã được chạy trước đó; "
+            "cơ sở dữ liệu đã ở phiên bản mới nhất.\n"
+            f"Nothing to apply: all {report.total} migrations had already been applied; "
+            "the database schema is up to date.")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -63,12 +87,31 @@ def _restore(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     """The sandbox with this service's derived app credentials, so ``ocop serve`` processes pointed
     at it with OCOP_SANDBOX_URL (and the same OCOP_SECRET_KEY) can use it; it prints them too."""
-    from connectors.sandbox.server import run
+    from connectors.sandbox.server import default_marketplace_ports, run
     from ocop.marketplace.sandbox import sandbox_config
 
-    run(host=args.host, port=args.port, config=sandbox_config(get_settings(), review_seconds=args.review_seconds,
-                                                              rejection_share=args.rejection_share))
+    ports = default_marketplace_ports(args.port) if args.marketplace_ports is None else args.marketplace_ports
+    run(host=args.host, port=args.port, marketplace_ports=ports,
+        config=sandbox_config(get_settings(), review_seconds=args.review_seconds,
+                              rejection_share=args.rejection_share))
     return 0
+
+
+def _marketplace_ports(text: str) -> dict[str, int]:
+    """``shopee=9001,tiktok=9003`` (only those get a port of their own), or ``none``."""
+    from connectors.sandbox.config import MARKETPLACES
+
+    if text.strip().lower() in ("", "none"):
+        return {}
+    ports: dict[str, int] = {}
+    for part in text.split(","):
+        name, _, port = part.partition("=")
+        if name.strip() not in MARKETPLACES or not port.strip().isdigit():
+            raise argparse.ArgumentTypeError(
+                f"'{part}': cần dạng tên=cổng với tên là {', '.join(MARKETPLACES)} / "
+                f"expected name=port with name one of {', '.join(MARKETPLACES)}")
+        ports[name.strip()] = int(port)
+    return ports
 
 
 def _keys_rotate(args: argparse.Namespace) -> int:
@@ -77,24 +120,17 @@ def _keys_rotate(args: argparse.Namespace) -> int:
     return rotate_keys(get_settings())
 
 
-def _optional_feature(module: str, what: str) -> tuple[Callable[[argparse.ArgumentParser], None], Runner]:
-    """Wire a feature's ``configure``/``run`` pair; say plainly when the feature is not built yet."""
-    try:
-        mod = __import__(module, fromlist=["configure", "run"])
-        return mod.configure, mod.run
-    except ImportError as exc:
-        if not (exc.name or "").startswith(module.split(".")[0]):
-            raise
-
-        def missing(args: argparse.Namespace) -> int:
-            print(f"'{what}' chưa có trong phiên bản này / is not available in this version yet.",
-                  file=sys.stderr)
-            return 2
-
-        return (lambda parser: parser.add_argument("rest", nargs=argparse.REMAINDER)), missing
+def _feature_verb(parser: argparse.ArgumentParser, module: str, *, load: bool) -> None:
+    """Give a verb owned by a feature its arguments and runner (the module's ``configure`` and
+    ``run``). Only the verb being run, or asked for ``--help``, loads its module."""
+    if load:
+        feature = importlib.import_module(module)
+        feature.configure(parser)
+        parser.set_defaults(run=feature.run)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``verb``, only that verb's feature module is loaded."""
     parser = argparse.ArgumentParser(
         prog="ocop",
         description="Đưa sản phẩm OCOP lên sàn TMĐT · OCOP products onto e-commerce marketplaces. "
@@ -120,24 +156,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true", help="throw away the existing demo database first")
     p.set_defaults(run=_demo)
 
-    configure, run = _optional_feature("ocop.cli.imports", "ocop import")
     p = verbs.add_parser("import", help="bulk-import a catalogue (XLSX/CSV) with a row-by-row report")
-    configure(p)
-    p.set_defaults(run=run)
+    _feature_verb(p, "ocop.cli.imports", load=verb in (None, "import"))
 
     p = verbs.add_parser("sandbox", help="run the sandbox marketplace (Shopee, Lazada, TikTok Shop, Tiki)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=get_settings().sandbox_port)
+    p.add_argument("--port", type=int, default=get_settings().sandbox_port,
+                   help="the combined layout: every marketplace under /shopee, /lazada, /tiktok, /tiki")
+    p.add_argument("--marketplace-ports", type=_marketplace_ports, default=None, metavar="NAME=PORT,…",
+                   help="each marketplace also at the root of a port of its own, for clients that sign "
+                        "the URL's whole path (default: shopee, lazada, tiktok, tiki on PORT+1 … PORT+4; "
+                        "'none': off)")
     p.add_argument("--review-seconds", type=float, default=5.0, help="how long new items stay in review")
     p.add_argument("--rejection-share", type=float, default=0.15, help="share of new items rejected in review")
     p.set_defaults(run=_sandbox)
 
     p = verbs.add_parser("media", help="image tools")
     media_verbs = p.add_subparsers(dest="media_verb", required=True, metavar="MEDIA_VERB")
-    configure, run = _optional_feature("media.cli", "ocop media normalize")
     mp = media_verbs.add_parser("normalize", help="normalize photos to a marketplace profile; one JSON line each")
-    configure(mp)
-    mp.set_defaults(run=run)
+    _feature_verb(mp, "media.cli", load=verb in (None, "media"))
 
     p = verbs.add_parser("backup", help="consistent online copy of the SQLite database (PostgreSQL: pg_dump)")
     p.add_argument("path")
@@ -167,25 +204,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _SERVICES = frozenset({"serve", "worker", "demo", "sandbox"})
+_SILENT = frozenset({"media"})
 
 
 def _configure_logging(verb: str) -> None:
     """Every verb logs through the scrubbing configuration (ocop/web/logs.py): library records
     (httpx fetching photos for ``ocop import``, piccolo during ``migrate``) included, so a
     password, token or phone number never reaches a terminal or a cron mail. One-shot commands
-    print their own report; library chatter below WARNING shows only with OCOP_LOG_LEVEL=debug."""
-    from ocop.web.logs import configure_logging
-
+    print their own report; library chatter below WARNING shows only with OCOP_LOG_LEVEL=debug.
+    ``media`` logs nothing and handles no secrets, so ``ocop media`` skips loading the logging stack
+    (a third of its start-up) unless debugging."""
     settings = get_settings()
     level = settings.log_level
+    if verb in _SILENT and level.lower() != "debug":
+        return
+    from ocop.web.logs import configure_logging
+
     if verb not in _SERVICES and level.lower() != "debug":
         level = "warning"
     configure_logging(level, settings.log_json)
 
 
+def _verb_of(argv: Sequence[str]) -> str | None:
+    """The first word that is not an option: the top-level parser has no options besides --help."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verb = _verb_of(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(verb).parse_args(argv)
         _configure_logging(args.verb)
         return int(args.run(args) or 0)
     except SettingsError as exc:
@@ -193,6 +242,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if verb not in _SERVICES:
+            raise
+        # A service that cannot start (port taken, database or Redis unreachable, unwritable
+        # folder) or stops on an error says why in one line; the traceback is for OCOP_LOG_LEVEL=debug.
+        if get_settings().log_level.lower() == "debug":
+            import traceback
+
+            traceback.print_exc()
+        print(f"ocop {verb}: {_reason(exc)}", file=sys.stderr)
+        return 1
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, StartupError):
+        return f"không khởi động được / could not start: {text}"
+    return f"dừng vì lỗi / stopped by an error: {type(exc).__name__}: {text}"
 
 
 if __name__ == "__main__":  # pragma: no cover

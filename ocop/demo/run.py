@@ -30,10 +30,25 @@ async def prepare_demo_database(settings: Settings, *, fresh: bool) -> list[tupl
 
 
 def run_demo(settings: Settings, *, host: str, port: int, fresh: bool, serve: Callable[..., int]) -> int:
-    """Prepare the demo database, then ``serve`` the site (``ocop.cli.serve.serve``); once it is up,
-    the marketplace side (sandbox shops, listings, orders) is seeded in the same process, where the
-    in-process sandbox and worker live (``ocop.demo.market``)."""
+    """Prepare the demo database, then ``serve`` the site (``ocop.cli.serve.serve``). A taken site port
+    stops it before any work; a taken sandbox port is swapped for a free one, and it says so. Once the
+    site is up, the marketplace side (sandbox shops, listings, orders) is seeded in the same process,
+    where the in-process sandbox and worker live (``ocop.demo.market``)."""
+    from connectors.sandbox.server import free_port, port_is_free
+    from ocop.errors import StartupError
+
     settings = settings.listening_on(host, port)
+    if not port_is_free(port, host):  # before seeding: say so now, not after a minute of work
+        raise StartupError(f"cổng {host}:{port} đang được dùng (một ocop demo khác?); "
+                           f"chọn cổng khác: --port N / {host}:{port} is already in use "
+                           "(another ocop demo?); choose another with --port N")
+    if settings.sandbox and settings.run_sandbox and not settings.sandbox_url \
+            and not port_is_free(settings.sandbox_port):
+        # A second demo, or a standalone `ocop sandbox`, holds the sandbox's port: take any free one
+        # (every link and OAuth callback of this demo is built from these settings).
+        busy, settings = settings.sandbox_port, settings.with_overrides(sandbox_port=free_port())
+        print(f"Cổng {busy} của sàn thử nghiệm đang bận; dùng cổng {settings.sandbox_port}. / "
+              f"The sandbox port {busy} is busy; using port {settings.sandbox_port} instead.", flush=True)
     if settings.sync_interval_minutes == 15:  # the default: in a demo, show review results and orders soon
         settings = settings.with_overrides(sync_interval_minutes=1)
     asyncio.run(prepare_demo_database(settings, fresh=fresh))

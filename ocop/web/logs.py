@@ -29,10 +29,12 @@ import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from json import dumps as json_dumps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from litestar.types import Scope
+
+if TYPE_CHECKING:  # one-shot commands (ocop media normalize) log through here without loading Litestar
+    from litestar.types import Scope
 
 _SECRET_KEYS = re.compile(
     r"(?i)(^|_)(pass(word)?|passwd|pwd|secret|token|authorization|cookie|sign|signature|csrf|session)($|_)"

@@ -42,6 +42,25 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: flo
     raise ServerUnavailable(f"{what} did not listen on {port} within {timeout}s")
 
 
+def wait_http(url: str, process: subprocess.Popen[Any], timeout: float,
+              ok: tuple[int, ...] = (200,)) -> None:
+    """Poll ``url`` until it answers with a status in ``ok`` (a service started as a subprocess,
+    e.g. ``/readyz``); fails when ``process`` exits first or ``timeout`` seconds pass."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=2).status_code in ok:
+                return
+        if process.poll() is not None:
+            out = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"exited with {process.returncode} before answering at {url}\n{out}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no answer at {url} within {timeout:.0f} s")
+        time.sleep(0.3)
+
+
 def redis_binary() -> str:
     found = shutil.which("redis-server")
     if found:

@@ -21,7 +21,7 @@ from ocop.catalog.tables import Certificate, Image, Product
 from ocop.demo.seed import DEMO_PASSWORD, seed
 from ocop.domain.text import fold
 from ocop.producers.tables import Producer
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_http
 
 
 async def test_seed_is_realistic_valid_and_idempotent(db, tmp_path: Path) -> None:
@@ -66,16 +66,7 @@ def test_ocop_demo_serves_the_seeded_site(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "ocop", "demo", "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=log_file, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "demo did not become ready"
-            time.sleep(0.3)
+        wait_http(f"http://127.0.0.1:{port}/readyz", proc, 60)
         home = httpx.get(f"http://127.0.0.1:{port}/", headers={"accept": "text/html"})
         assert "<strong>5</strong><span>chủ thể OCOP" in home.text
         sandbox = httpx.get(f"http://127.0.0.1:{sandbox_port}/", timeout=5)

@@ -38,7 +38,7 @@ from ocop.accounts.auth import (
     viewer,
 )
 from ocop.accounts.auth import SIGN_IN_GUARDS
-from ocop.accounts.sessions import SESSION_COOKIE, SESSION_STORE, session_middleware
+from ocop.accounts.sessions import DB_INSTANCE, SESSION_COOKIE, SESSION_STORE, database_instance_id, session_middleware
 from ocop.accounts.tokens import rate_identity
 from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
 from ocop.storage import media_store
@@ -54,6 +54,7 @@ from ocop.web.api_support import ApiDocs
 from ocop.web.edge import RequestMetrics, edge_middleware, edge_send_hook
 from ocop.web.errors import ErrorResponse, error_handler
 from ocop.web.logs import configure_logging, log
+from ocop.web.metrics_access import metrics_guard
 from ocop.web.ratelimit import ApiRate, ApiRateLimitMiddleware, deployment_namespace
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -64,6 +65,7 @@ class MetricsController(PrometheusController):
     OpenAPI schema (which would otherwise claim it answers application/json)."""
 
     include_in_schema = False
+    guards = [metrics_guard]
 
 
 async def own_writes_hook(message: Message, scope: Scope) -> None:
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = piccolo_app.use_database(db.engine_from_url(settings.effective_database_url))
         await db.prepare(engine)
+        app.state[DB_INSTANCE] = await database_instance_id()
         embedded: EmbeddedRedis | None = None
         redis_url = settings.redis_url
         if not redis_url:

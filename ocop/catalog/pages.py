@@ -10,6 +10,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from media.errors import MediaRejected
+from media.sniff import sniff_scan
 from ocop import db
 from ocop.accounts.access import owner_for_new_product
 from ocop.catalog.access import get_product
@@ -44,7 +46,6 @@ from ocop.web.render import client_ip, locale, render, see_other
 
 PAGE = {"include_in_schema": False, "guards": [requires_user]}
 MAX_SCAN_BYTES = 20 * 1024 * 1024
-SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
 
 
 def _int(value: str | None) -> int | None:
@@ -157,8 +158,10 @@ async def _scan_upload(request: Request[Any, Any, Any], form: Any) -> tuple[str,
         return "", {
             "cert_scan": pick(lang, "Tệp quá lớn (tối đa 20 MB).", "The file is too large (20 MB at most).")
         }
-    if scan.content_type not in SCAN_TYPES:
-        return "", {"cert_scan": pick(lang, "Chỉ nhận PDF hoặc ảnh.", "PDF or image files only.")}
+    try:  # the bytes decide, not the declared type (HTML sent as application/pdf is refused)
+        sniff_scan(data)
+    except MediaRejected as exc:
+        return "", {"cert_scan": pick(lang, exc.message_vi, exc.message_en)}
     return await request.app.state.media.put(data), {}
 
 

@@ -15,11 +15,12 @@ from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
 from ocop import db
-from ocop.accounts.access import get_producer, producer_scope
+from ocop.accounts.access import get_producer, owned_by, producer_scope
 from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
 from ocop.catalog.tables import Product
+from ocop.marketplace import oauth_state
 from ocop.marketplace.jobs import kick
 from ocop.marketplace.listings import STATE_LABELS
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
@@ -71,8 +72,8 @@ async def connect(request: Request[Any, Any, Any], me: Me, marketplace: FromPath
     market = request.app.state.market
     await record(me, "shop.connect_started", "producer", producer_id, producer_id=producer_id,
                  changes={"marketplace": marketplace}, ip=client_ip(request))
-    return Redirect(path=authorize_url(market.env, market.settings.resolved_secret_key(), producer_id, marketplace),
-                    status_code=303)
+    return Redirect(path=authorize_url(market.env, market.settings.resolved_secret_key(), producer_id, marketplace,
+                                       nonce=oauth_state.start(request)), status_code=303)
 
 
 @get("/shops/callback/{marketplace:str}", **PAGE)
@@ -83,6 +84,7 @@ async def callback(request: Request[Any, Any, Any], me: Me, marketplace: FromPat
     try:
         producer_id = verify_state(market.settings.resolved_secret_key(), params.get("state", ""), marketplace)
         await producer_for(me, producer_id)
+        await oauth_state.claim(request, params.get("state", ""))
         shop = await complete_authorization(market.env, market.cipher, market.settings.resolved_secret_key(),
                                             marketplace, code=code, state=params.get("state", ""),
                                             shop_id=params.get("shop_id") or None)
@@ -140,7 +142,11 @@ async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: FromPath[i
 
 @get("/sync", include_in_schema=False, guards=[requires_staff])
 async def sync_page(me: Me) -> Template:
-    runs = await SyncRun.select().order_by(SyncRun.id, ascending=False).limit(50)
+    """The sync runs and failing listings of the shops in your area (admins: all, and the runs of
+    no shop)."""
+    runs_query = SyncRun.select(*SyncRun.all_columns()).order_by(SyncRun.id, ascending=False).limit(50)
+    run_scope = owned_by(me, SyncRun.shop.producer)  # runs of no shop (the whole service): admins only
+    runs = await (runs_query.where(run_scope) if run_scope is not None else runs_query)
     scope = producer_scope(me)
     producers = Producer.select(Producer.id)
     if scope is not None:

@@ -9,8 +9,8 @@ stack at a quarter of the server's CPU. So:
   (bound to every log line of the handler), the deadline (:func:`ocop.web.deadline.call_within`)
   and the Prometheus request metrics, sharing one wrapped ``send``;
 * :func:`edge_send_hook` (app-level ``before_send``, so router 404s and the outer exception
-  handler's answers get it too): the ``X-Request-ID`` header, the security headers and the one
-  access line per request.
+  handler's answers get it too): the ``X-Request-ID`` header, the security headers (with
+  ``Cache-Control: no-store`` on authenticated answers) and the one access line per request.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from ocop.web.deadline import answer_timeout, call_within
 from ocop.web.logs import ensure_request_id, loggable_path, write_access_line
-from ocop.web.security_headers import missing_from, security_headers
+from ocop.web.security_headers import missing_from, needs_no_store, security_headers, with_no_store
 
 
 class RequestMetrics:
@@ -148,6 +148,8 @@ def edge_send_hook(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]
         request_id = ensure_request_id(scope)
         headers = list(message.get("headers") or ())
         headers += [(b"x-request-id", request_id.encode()), *missing_from(headers, fixed)]
+        if needs_no_store(scope):
+            headers = with_no_store(headers)
         message["headers"] = headers  # type: ignore[typeddict-item]
         started = scope["state"].get("request_started", time.perf_counter())
         write_access_line(scope["method"], loggable_path(scope), message["status"],

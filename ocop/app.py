@@ -60,12 +60,18 @@ from ocop.web.ratelimit import ApiRate, ApiRateLimitMiddleware, deployment_names
 WEB_DIR = Path(__file__).parent / "web"
 
 
+async def _nobody(_: object) -> None:
+    """``before_request`` of ``/metrics``: its bearer is the metrics secret, not an API token."""
+
+
 class MetricsController(PrometheusController):
     """``/metrics`` speaks Prometheus' text format to the scraper; it is not part of the JSON API's
-    OpenAPI schema (which would otherwise claim it answers application/json)."""
+    OpenAPI schema (which would otherwise claim it answers application/json). Served only to the
+    configured addresses or the metrics secret (``ocop.web.metrics_access``)."""
 
     include_in_schema = False
     guards = [metrics_guard]
+    before_request = _nobody
 
 
 async def own_writes_hook(message: Message, scope: Scope) -> None:

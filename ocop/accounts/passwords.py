@@ -21,7 +21,17 @@ _hasher = PasswordHasher()
 
 MIN_LENGTH = 8
 
-MAX_AT_ONCE = max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, e.g. a container's cpuset), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 2
+
+
+MAX_AT_ONCE = max(1, min(4, _usable_cpus() - 1))
 """Password hashes computed at once per process: leave a core to the event loop and the database."""
 
 _pool = ThreadPoolExecutor(max_workers=MAX_AT_ONCE, thread_name_prefix="argon2")

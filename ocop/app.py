@@ -38,7 +38,8 @@ from ocop.accounts.auth import (
     viewer,
 )
 from ocop.accounts.auth import SIGN_IN_GUARDS
-from ocop.accounts.sessions import DB_INSTANCE, SESSION_COOKIE, SESSION_STORE, database_instance_id, session_middleware
+from ocop.accounts.sessions import (DB_INSTANCE, SESSION_COOKIE, SESSION_STORE, database_instance_id,
+                                   session_middleware)
 from ocop.accounts.tokens import rate_identity
 from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
 from ocop.storage import media_store

@@ -219,7 +219,8 @@ async def users_set_active(request: Request[Any, Any, Any], me: Me, user_id: Fro
     if await User.select(User.id).where(User.id == user_id).first() is None:
         raise NotFoundException("Not found.")
     if user_id == me.user_id and not active:
-        return await _users_page({}, {"_": gettext(locale(request), "Bạn không thể tự khoá tài khoản của mình.")}, 400)
+        return await _users_page({}, {"_": gettext(locale(request),
+                                                   "Bạn không thể tự khoá tài khoản của mình.")}, 400)
     await set_active(user_id, active)
     await record(me, "user.activate" if active else "user.deactivate", "user", user_id, ip=client_ip(request))
     return await _users_page({}, {})

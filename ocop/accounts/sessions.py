@@ -64,7 +64,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                 extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys())
             )
             headers = MutableScopeHeaders.from_message(message)
-            headers.add("Set-Cookie", Cookie(value=new_id, key=self.config.key, **params).to_header(header=""))
+            session_cookie = Cookie(value=new_id, key=self.config.key, **params)
+            headers.add("Set-Cookie", session_cookie.to_header(header=""))
             csrf = connection.scope["app"].csrf_config
             if csrf is not None and scope_session.get("csrf"):
                 headers.add("Set-Cookie", Cookie(

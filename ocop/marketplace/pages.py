@@ -72,8 +72,9 @@ async def connect(request: Request[Any, Any, Any], me: Me, marketplace: FromPath
     market = request.app.state.market
     await record(me, "shop.connect_started", "producer", producer_id, producer_id=producer_id,
                  changes={"marketplace": marketplace}, ip=client_ip(request))
-    return Redirect(path=authorize_url(market.env, market.settings.resolved_secret_key(), producer_id, marketplace,
-                                       nonce=oauth_state.start(request)), status_code=303)
+    url = authorize_url(market.env, market.settings.resolved_secret_key(), producer_id, marketplace,
+                        nonce=oauth_state.start(request))
+    return Redirect(path=url, status_code=303)
 
 
 @get("/shops/callback/{marketplace:str}", **PAGE)

@@ -35,7 +35,8 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def sign_state(secret: str, producer_id: int, marketplace: str, now: float | None = None, nonce: str = "") -> str:
+def sign_state(secret: str, producer_id: int, marketplace: str, now: float | None = None,
+               nonce: str = "") -> str:
     body = _b64(json.dumps({"p": producer_id, "m": marketplace, "e": int((now or time.time()) + STATE_TTL_S),
                             "n": nonce}).encode())
     mac = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
@@ -65,7 +66,8 @@ def state_nonce(state: str) -> str:
     return str(json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))).get("n") or "")
 
 
-def authorize_url(env: MarketplaceEnv, secret: str, producer_id: int, marketplace: str, nonce: str = "") -> str:
+def authorize_url(env: MarketplaceEnv, secret: str, producer_id: int, marketplace: str,
+                  nonce: str = "") -> str:
     client = env.client(marketplace)
     return client.authorize_url(env.apps[marketplace].redirect_url,
                                 state=sign_state(secret, producer_id, marketplace, nonce=nonce))

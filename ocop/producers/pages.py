@@ -51,7 +51,8 @@ async def signup(request: Request[Any, Any, Any]) -> Template | Redirect:
     wait = await login_limiter(request.app).signup_attempt(client_ip(request))
     if wait:  # each submission tells whether a username or tax code exists: not for scraping
         kept = {k: v for k, v in form.items() if k not in ("password", "confirm")}
-        message = gettext(locale(request), "Quá nhiều lần đăng ký từ địa chỉ này. Vui lòng thử lại sau {minutes} phút.",
+        message = gettext(locale(request),
+                          "Quá nhiều lần đăng ký từ địa chỉ này. Vui lòng thử lại sau {minutes} phút.",
                           minutes=minutes(wait))
         page = _signup_page(kept, {"_": message}, 429)
         page.headers["Retry-After"] = str(wait)

@@ -23,7 +23,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 @cache
 def networks(allow: str) -> tuple[Network, ...]:
     """The networks of an ``OCOP_METRICS_ALLOW`` value (a bare address is a /32 or /128)."""
-    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in allow.split(",") if part.strip())
+    parts = (part.strip() for part in allow.split(","))
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
 
 def address_allowed(host: str, allow: str) -> bool:

@@ -71,7 +71,8 @@ async def seed(database_url: str, users: int) -> None:
     await db.migrate(engine)
     await db.prepare(engine)
     try:
-        producer = Producer(kind="htx", legal_name="HTX Bench", name_folded="htx bench", tax_code="4100259564",
+        producer = Producer(kind="htx", legal_name="HTX Bench", name_folded="htx bench",
+                            tax_code="4100259564",
                             phone="+84912345678", province_code=52, commune_code=21583)
         await producer.save()
         digest = hash_password(PASSWORD)
@@ -126,7 +127,8 @@ async def sign_in(base: str, token: str, username: str, password: str, address: 
     import httpx
 
     async with httpx.AsyncClient(base_url=base, cookies={"csrftoken": token}, timeout=120) as client:
-        answer = await client.post("/login", data={"username": username, "password": password, "_csrf_token": token},
+        answer = await client.post("/login", data={"username": username, "password": password,
+                                                   "_csrf_token": token},
                                    headers={"accept": "text/html", "x-forwarded-for": address})
         return answer.status_code
 
@@ -176,7 +178,8 @@ async def measure(base: str, guesses: int, logins: int) -> dict[str, float]:
     poller = asyncio.create_task(healthz_latencies(base, every_s=0.005, until=done))
     await asyncio.sleep(0.05)
     began = time.perf_counter()
-    results = await asyncio.gather(*(sign_in(base, token, f"bench{2 + i}", PASSWORD, f"10.7.{i // 250}.{i % 250 + 1}")
+    results = await asyncio.gather(*(sign_in(base, token, f"bench{2 + i}", PASSWORD,
+                                             f"10.7.{i // 250}.{i % 250 + 1}")
                                      for i in range(logins)))
     logins_s = time.perf_counter() - began
     done.set()
@@ -189,7 +192,8 @@ async def measure(base: str, guesses: int, logins: int) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--guesses", type=int, default=100)
     parser.add_argument("--logins", type=int, default=30)
     args = parser.parse_args()
@@ -211,7 +215,8 @@ def main() -> int:
     print(f"\nocop serve (SQLite, redis-server, production argon2id), {os.cpu_count()} CPUs")
     print(f"baseline   /healthz idle: p50 {r['idle_p50']:.1f} ms, p99 {r['idle_p99']:.1f} ms; "
           f"one sign-in alone {r['one_login_ms']:.0f} ms")
-    print(f"guessing   {args.guesses} wrong passwords at once, one user, one address: {r['checked']:.0f} checked, "
+    print(f"guessing   {args.guesses} wrong passwords at once, one user, one address: "
+          f"{r['checked']:.0f} checked, "
           f"{r['refused']:.0f} refused unchecked (429) in {r['guess_s']:.2f} s  "
           f"[target <= {MAX_CHECKED} checked: {'ok' if r['checked'] <= MAX_CHECKED else 'MISSED'}]")
     ratio = r["busy_p99"] / r["idle_p99"] if r["idle_p99"] else float("nan")
@@ -219,7 +224,8 @@ def main() -> int:
     print(f"sign-ins   {args.logins} at once (own addresses) took {r['logins_s']:.2f} s; /healthz meanwhile "
           f"({r['busy_n']:.0f} requests): p50 {r['busy_p50']:.1f} ms, p99 {r['busy_p99']:.1f} ms, "
           f"max {r['busy_max']:.1f} ms; p99 {ratio:.1f}x the idle p99  "
-          f"[target p99 < {MAX_HEALTHZ_P99_MS:.0f} ms: {'ok' if r['busy_p99'] < MAX_HEALTHZ_P99_MS else 'MISSED'}]")
+          f"[target p99 < {MAX_HEALTHZ_P99_MS:.0f} ms: "
+          f"{'ok' if r['busy_p99'] < MAX_HEALTHZ_P99_MS else 'MISSED'}]")
     print(f"server peak RSS {peak:.0f} MiB")
     return 0 if r["checked"] <= MAX_CHECKED and r["busy_p99"] < MAX_HEALTHZ_P99_MS else 1
 

@@ -59,7 +59,8 @@ def test_scans_are_told_by_their_bytes() -> None:
     assert sniff_scan(corpus.phone_photo(400, 300)) == "JPEG"
     assert sniff_scan(corpus.transparent_png()) == "PNG"
     assert sniff_scan(corpus.heic()) == "HEIF"
-    for disguised in (b"<html><body>Gi\xe1\xba\xa5y ch\xe1\xbb\xa9ng nh\xe1\xba\xadn</body></html>", corpus.webp(),
+    for disguised in (b"<html><body>Gi\xe1\xba\xa5y ch\xe1\xbb\xa9ng nh\xe1\xba\xadn</body></html>",
+                      corpus.webp(),
                       corpus.animated_gif(), b"MZ\x90\x00", corpus.polyglot_jpeg()):
         with pytest.raises(MediaRejected) as refused:
             sniff_scan(disguised)

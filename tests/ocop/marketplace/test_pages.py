@@ -71,7 +71,8 @@ async def test_producer_connects_publishes_and_sees_the_state(db, app_client, sa
         assert progress.status_code == 200 and "1/1" in progress.text
 
 
-async def test_oauth_state_is_single_use_and_bound_to_the_starting_session(db, app_client, sandbox, redis_url) -> None:
+async def test_oauth_state_is_single_use_and_bound_to_the_starting_session(db, app_client, sandbox,
+                                                                           redis_url) -> None:
     """A state works once, and only in the browser session that started the connection: a second
     callback with it, or a callback opened in another session (someone else's link), attaches nothing."""
     mine = await make_producer("HTX Gò Bồi", "0100109106")

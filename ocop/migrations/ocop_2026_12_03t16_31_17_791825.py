@@ -5,7 +5,7 @@ from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-03T16:07:04:659966"
+ID = "2026-12-03T16:31:17:791825"
 VERSION = "1.38.0"
 DESCRIPTION = "session generation per user; database instance id"
 

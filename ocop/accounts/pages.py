@@ -102,8 +102,17 @@ async def password_form() -> Template:
 @post("/account/password", guards=[requires_user], **PAGE)
 async def password_change(request: Request[Any, Any, Any], me: Me) -> Template:
     """A new password ends every other session and revokes the API tokens (the page says so); this
-    browser is signed in again under the new session generation."""
+    browser is signed in again under the new session generation. The current password is checked
+    behind the sign-in throttle: a borrowed session must not become a way to guess it."""
     form = await form_dict(request)
+    limiter, ip = login_limiter(request.app), client_ip(request)
+    wait = await limiter.attempt(me.username, ip)
+    if wait:
+        message = gettext(locale(request), "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+                          minutes=minutes(wait))
+        page = render("accounts/password.html", status_code=429, errors={"_": message}, done=False)
+        page.headers["Retry-After"] = str(wait)
+        return page
     try:
         await change_password(
             me.user_id, form.get("current", ""), form.get("new", ""), form.get("confirm", "")
@@ -115,6 +124,7 @@ async def password_change(request: Request[Any, Any, Any], me: Me) -> Template:
             errors={"_": pick(locale(request), exc.message_vi, exc.message_en)},
             done=False,
         )
+    await limiter.succeeded(me.username, ip)
     row = await User.select(User.id, User.session_generation).where(User.id == me.user_id).first()
     sign_in(request, row, acting_for=me.acting_for_producer_id)
     await record(me, "user.password_change", "user", me.user_id, ip=client_ip(request))

@@ -119,6 +119,24 @@ async def test_password_change_ends_other_sessions_and_revokes_tokens(db, app_cl
         assert await ApiToken.count().where(ApiToken.revoked_at.is_null()) == 0
 
 
+async def test_the_current_password_on_the_change_form_is_throttled_too(db, app_client, redis_url) -> None:
+    """A borrowed session must not become a way to guess the password: the change form's check of
+    the current password sits behind the same throttle as signing in."""
+    producer = await make_producer("HTX Tam Quan", "4100259564")
+    await make_user("tamquan", "producer", producer_id=producer)
+    async with opened(app_client, db, redis_url) as (_, client_for):
+        borrowed = client_for("203.0.113.80")
+        await login(borrowed, "tamquan")
+        token = await csrf(borrowed, "/account/password")
+        answers = await asyncio.gather(*(
+            borrowed.post("/account/password", headers=HTML, data={
+                "current": f"doan-{i}", "new": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026",
+                "_csrf_token": token})
+            for i in range(12)))
+        codes = sorted(a.status_code for a in answers)
+        assert codes.count(400) == 5 and codes.count(429) == 7, codes
+
+
 async def test_reset_link_ends_the_users_sessions_and_tokens(db, app_client, redis_url) -> None:
     producer = await make_producer("HTX Tam Quan", "4100259564")
     user = await make_user("tamquan", "producer", producer_id=producer)

@@ -2,9 +2,9 @@
 :mod:`ocop.web.edge`, so router 404s get them too). The CSP allows no inline script: pages load
 only our own static files, so an injected <script> cannot run.
 
-``Cache-Control: no-store`` goes on every answer to a request that carries credentials (a session
-cookie, an ``Authorization`` header, or a signed-in user resolved by the auth layer) and on the
-password-reset link pages (the secret is in the URL): pages, API answers, downloads and photos
+``Cache-Control: no-store`` goes on every answer to a request that carries credentials (the session
+cookie or an ``Authorization`` header: nobody is signed in without one) and on the password-reset
+link pages (the secret is in the URL): pages, API answers, downloads and photos
 alike, replacing a handler's own weaker value. Without it a browser keeps private pages (a new API
 token, a reset link, a producer's data) in its cache, and Back after signing out shows them again
 (RFC 9111 §5.2.2.5; the OWASP Session Management Cheat Sheet asks for it on every page with
@@ -45,21 +45,18 @@ NO_STORE: Header = (b"cache-control", b"no-store")
 _NO_STORE_PATHS = ("/reset/",)
 
 
-def _carries_credentials(scope: Scope) -> bool:
-    for name, value in scope.get("headers") or ():
-        if name == b"authorization" or (name == b"cookie" and b"ocop_session=" in value):
-            return True
-    return False
-
-
-def needs_no_store(scope: Scope) -> bool:
-    """Must this answer not be stored by any cache? (See the module docstring.)"""
+def needs_no_store(scope: Scope, session_cookie: bytes) -> bool:
+    """Must this answer not be stored by any cache? (See the module docstring.) ``session_cookie``:
+    ``b"<name>="`` of the session cookie."""
     path: str = scope["path"]
     if path.startswith("/static/"):
         return False
-    if scope.get("state", {}).get("principal") is not None:
+    if path.startswith(_NO_STORE_PATHS):
         return True
-    return path.startswith(_NO_STORE_PATHS) or _carries_credentials(scope)
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization" or (name == b"cookie" and session_cookie in value):
+            return True
+    return False
 
 
 def with_no_store(headers: list[Header]) -> list[Header]:

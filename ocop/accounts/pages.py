@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -10,6 +9,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from ocop import db
 from ocop.accounts.access import get_producer
 from ocop.accounts.audit import record
 from ocop.accounts.auth import (
@@ -171,9 +171,7 @@ async def _users_page(
         User.producer,
     ).order_by(User.username)
     for user in users:  # shown in the role form as "code,code"
-        codes = user["area_commune_codes"]
-        codes = json.loads(codes or "[]") if isinstance(codes, str) else (codes or [])
-        user["area_commune_codes"] = ",".join(str(c) for c in codes)
+        user["area_commune_codes"] = ",".join(str(c) for c in db.json_value(user["area_commune_codes"], []))
     return render(
         "accounts/users.html",
         status_code=status_code,

@@ -11,9 +11,9 @@ by an admin or from the command line (no staff area) stays with admins and its a
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ocop import db
 from ocop.accounts.access import Clause, covers_area
 from ocop.accounts.auth import Principal
 from ocop.imports.tables import ImportBatch
@@ -45,7 +45,5 @@ def can_see_batch(me: Principal, batch: dict[str, Any]) -> bool:
         return True
     if batch.get("by_role") != "staff":
         return False
-    communes = batch.get("by_communes") or []
-    if isinstance(communes, str):  # piccolo returns JSON columns as text from select()
-        communes = json.loads(communes or "[]")
+    communes = db.json_value(batch.get("by_communes"), [])
     return covers_area(me, batch.get("by_province"), (int(c) for c in communes))

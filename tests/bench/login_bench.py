@@ -6,8 +6,8 @@ production argon2id cost (nothing made cheaper for the bench).
 
 What it measures, in one run:
 
-1. **baseline**: ``/healthz`` latency with nothing else running, asked the same way as in step 3
-   (one at a time, every 5 ms, 300 requests), and what one sign-in costs on its own;
+1. **baseline**: ``/healthz`` latency with nothing else running for 3 s, asked exactly as in step 3
+   (one at a time, every 5 ms, from a process of its own), and what one sign-in costs on its own;
 2. **parallel guessing**: ``--guesses`` (100) wrong passwords for one user, all sent at once from one
    client address. Answered 400 = the password was checked; 429 = refused unchecked by the throttle
    (``ocop.accounts.ratelimit``). Target: at most 5 checked;
@@ -34,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -62,13 +63,13 @@ def peak_rss_mib(pid: int) -> float:
 async def seed(database_url: str, users: int) -> None:
     """Migrate and create ``users`` producer accounts (one real argon2id hash, shared: the same
     password, so every sign-in costs one real verification)."""
-    from ocop import db
+    from ocop import db, piccolo_app
     from ocop.accounts.passwords import hash_password
     from ocop.accounts.tables import User
     from ocop.producers.tables import Producer
 
     engine = db.engine_from_url(database_url)
-    await db.migrate(engine)
+    await piccolo_app.migrate(engine)
     await db.prepare(engine)
     try:
         producer = Producer(kind="htx", legal_name="HTX Bench", name_folded="htx bench",
@@ -122,69 +123,80 @@ async def csrf_token(base: str) -> str:
         return client.cookies["csrftoken"]
 
 
-async def sign_in(base: str, token: str, username: str, password: str, address: str) -> int:
-    """One sign-in from its own cookie jar (``address``: the client address a proxy would report)."""
-    import httpx
-
-    async with httpx.AsyncClient(base_url=base, cookies={"csrftoken": token}, timeout=120) as client:
-        answer = await client.post("/login", data={"username": username, "password": password,
-                                                   "_csrf_token": token},
-                                   headers={"accept": "text/html", "x-forwarded-for": address})
-        return answer.status_code
+async def sign_in(client: Any, token: str, username: str, password: str, address: str) -> int:
+    """One sign-in (``address``: the client address a proxy in front of the service would report)."""
+    answer = await client.post("/login", data={"username": username, "password": password, "_csrf_token": token},
+                               headers={"accept": "text/html", "x-forwarded-for": address})
+    return int(answer.status_code)
 
 
-async def healthz_latencies(base: str, *, count: int | None = None, every_s: float = 0.0,
-                            until: asyncio.Event | None = None, at_once: int = 1) -> list[float]:
+def poll_healthz(base: str, every_s: float, stop: Any, out: Any) -> None:
+    """Child process: ask ``/healthz`` one at a time every ``every_s`` until ``stop`` is set, then put
+    the latencies (ms) on ``out``. A process of its own, so that the bench's own work (building
+    HTTP clients, sending sign-ins) never delays a measurement."""
     import httpx
 
     times: list[float] = []
-    async with httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=at_once)) as client:
-        async def one() -> None:
+    with httpx.Client(base_url=base) as client:
+        while not stop.is_set():
             began = time.perf_counter()
-            answer = await client.get("/healthz")
-            answer.raise_for_status()
+            client.get("/healthz").raise_for_status()
             times.append((time.perf_counter() - began) * 1000)
+            time.sleep(every_s)
+    out.put(times)
 
-        if count is not None:
-            for start in range(0, count, at_once):
-                await asyncio.gather(*(one() for _ in range(min(at_once, count - start))))
-        else:
-            assert until is not None
-            while not until.is_set():
-                await one()
-                await asyncio.sleep(every_s)
-    return times
+
+@contextlib.contextmanager
+def polling(base: str) -> Iterator[list[float]]:
+    """``/healthz`` latencies measured by a child process while the block runs."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    stop, out = ctx.Event(), ctx.Queue()
+    proc = ctx.Process(target=poll_healthz, args=(base, 0.005, stop, out))
+    proc.start()
+    times: list[float] = []
+    try:
+        time.sleep(1.0)  # the child is up and asking
+        yield times
+    finally:
+        stop.set()
+        times += out.get(timeout=60)
+        proc.join(30)
 
 
 async def measure(base: str, guesses: int, logins: int) -> dict[str, float]:
+    import httpx
+
+    def clients(n: int) -> list[httpx.AsyncClient]:
+        # made before the clock starts: building an httpx client (its TLS context) costs ~30 ms
+        return [httpx.AsyncClient(base_url=base, cookies={"csrftoken": token}, timeout=120) for _ in range(n)]
+
     token = await csrf_token(base)
-    await healthz_latencies(base, count=50, at_once=10)  # warm-up
-    idle: list[float] = []
-    while len(idle) < 300:
-        idle += await healthz_latencies(base, count=1)
-        await asyncio.sleep(0.005)
+    with polling(base) as idle:
+        await asyncio.sleep(3.0)
+    first = clients(1)[0]
     began = time.perf_counter()
-    assert await sign_in(base, token, "bench0", PASSWORD, "10.9.0.1") == 303
+    assert await sign_in(first, token, "bench0", PASSWORD, "10.9.0.1") == 303
     one_login_ms = (time.perf_counter() - began) * 1000
 
+    guessers = clients(guesses)
     began = time.perf_counter()
-    codes = await asyncio.gather(*(sign_in(base, token, "bench1", f"doan-sai-{i}", "10.8.0.1")
-                                   for i in range(guesses)))
+    codes = await asyncio.gather(*(sign_in(c, token, "bench1", f"doan-sai-{i}", "10.8.0.1")
+                                   for i, c in enumerate(guessers)))
     guess_s = time.perf_counter() - began
     checked, refused = codes.count(400), codes.count(429)
     assert checked + refused == guesses, codes
 
-    done = asyncio.Event()
-    poller = asyncio.create_task(healthz_latencies(base, every_s=0.005, until=done))
-    await asyncio.sleep(0.05)
-    began = time.perf_counter()
-    results = await asyncio.gather(*(sign_in(base, token, f"bench{2 + i}", PASSWORD,
-                                             f"10.7.{i // 250}.{i % 250 + 1}")
-                                     for i in range(logins)))
-    logins_s = time.perf_counter() - began
-    done.set()
-    busy = await poller
+    people = clients(logins)
+    with polling(base) as busy:
+        began = time.perf_counter()
+        results = await asyncio.gather(*(sign_in(c, token, f"bench{2 + i}", PASSWORD, f"10.7.0.{i + 1}")
+                                         for i, c in enumerate(people)))
+        logins_s = time.perf_counter() - began
     assert results.count(303) == logins, results
+    for client in [first, *guessers, *people]:
+        await client.aclose()
     return {"idle_p50": statistics.median(idle), "idle_p99": pct(idle, 99),
             "one_login_ms": one_login_ms, "checked": checked, "refused": refused, "guess_s": guess_s,
             "busy_p50": statistics.median(busy), "busy_p99": pct(busy, 99), "busy_max": max(busy),

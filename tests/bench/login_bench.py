@@ -85,27 +85,24 @@ async def seed(database_url: str, users: int) -> None:
 
 @contextlib.contextmanager
 def serving(env: dict[str, str], port: int, log: Path) -> Iterator[int]:
-    import httpx
+    """``ocop serve`` as a child process, its output in ``log``; yields its pid once it answers."""
+    from tests.support.servers import wait_http
 
     with log.open("wb") as out:
         proc = subprocess.Popen([str(Path(sys.executable).parent / "ocop"), "serve", "--port", str(port)],
                                 env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    sys.stderr.write(log.read_text(errors="replace")[-3000:])
-                    raise RuntimeError("ocop serve did not start")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                        break
-                time.sleep(0.1)
+            try:
+                wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=60)
+            except AssertionError:
+                sys.stderr.write(log.read_text(errors="replace")[-3000:])
+                raise
             yield proc.pid
         finally:
             proc.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(20)
-            except subprocess.TimeoutExpired:
+            if proc.poll() is None:
                 proc.kill()
                 proc.wait()
 

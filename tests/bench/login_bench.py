@@ -229,7 +229,7 @@ def main() -> int:
           f"{r['refused']:.0f} refused unchecked (429) in {r['guess_s']:.2f} s  "
           f"[target <= {MAX_CHECKED} checked: {'ok' if r['checked'] <= MAX_CHECKED else 'MISSED'}]")
     ratio = r["busy_p99"] / r["idle_p99"] if r["idle_p99"] else float("nan")
-    print(f"           (before the fix: 30 sign-ins held /healthz 0.61 s against 0.045 s idle, 13.6x)")
+    print("           (before the fix: 30 sign-ins held /healthz 0.61 s against 0.045 s idle, 13.6x)")
     print(f"sign-ins   {args.logins} at once (own addresses) took {r['logins_s']:.2f} s; /healthz meanwhile "
           f"({r['busy_n']:.0f} requests): p50 {r['busy_p50']:.1f} ms, p99 {r['busy_p99']:.1f} ms, "
           f"max {r['busy_max']:.1f} ms; p99 {ratio:.1f}x the idle p99  "

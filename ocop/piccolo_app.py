@@ -22,7 +22,7 @@ os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
 from ocop.accounts.tables import ApiToken, AuditEvent, PasswordReset, User
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.imports.tables import ImportBatch
-from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesFact, Shop, SyncRun
+from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesFact, Shop, StockHold, SyncRun
 from ocop.producers.tables import Producer
 
 TABLES = [
@@ -38,6 +38,7 @@ TABLES = [
     Order,
     OrderLine,
     SalesFact,
+    StockHold,
     ListingEvent,
     SyncRun,
     ImportBatch,

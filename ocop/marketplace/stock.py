@@ -166,6 +166,7 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
     now = datetime.now(UTC)
     rows: list[tuple[object, ...]] = []
     moved: dict[int, int] = {}  # listing -> units its marketplace took (+) or gave back (-)
+    first_event: dict[int, datetime] = {}  # listing -> earliest marketplace time of those changes
     for (order_id, sku), (order, quantity) in wanted.items():
         old = before.get((order_id, sku))
         hold = rules.line_hold(marketplace, order.status, order.raw_status, quantity,
@@ -177,14 +178,23 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
                      hold.shipped, order.status, order.raw_status[:40], now, now))
         if hold.delta:
             moved[listing] = moved.get(listing, 0) + hold.delta
+            event = order.created_at if hold.delta > 0 else order.updated_at
+            first_event[listing] = min(first_event.get(listing, event), event)
     if not rows:
         return set()
     products = sorted({int(r[3]) for r in rows})  # type: ignore[call-overload]
     await _lock_products(products)
     await db.executemany(conn, _UPSERT_HOLD, rows)
+    pushes = {r["id"]: r for r in await Listing.select(Listing.id, Listing.stock_pushed_at, Listing.stock_lease_until)
+              .where(Listing.id.is_in(list(moved) or [0]))}
     for listing, units in moved.items():
-        await Listing.update({Listing.stock_shown: Listing.stock_shown - units}).where(
-            (Listing.id == listing) & Listing.stock_shown.is_not_null())
+        row = pushes.get(listing)
+        if row is not None and rules.origin_follows(first_event[listing], row["stock_pushed_at"],
+                                                    row["stock_lease_until"], now):
+            await Listing.update({Listing.stock_shown: Listing.stock_shown - units}).where(
+                (Listing.id == listing) & Listing.stock_shown.is_not_null())
+        else:  # a push of ours may have landed after the marketplace's own change: we no longer know
+            await Listing.update({Listing.stock_shown: None}).where(Listing.id == listing)
     changed = {listing_product[listing] for listing in moved}
     await bump(changed)
     return changed

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 SHIPPED_STATES = frozenset({"shipped", "delivered", "completed"})
 
@@ -80,6 +81,22 @@ def line_hold(marketplace: str, status: str, raw_status: str, quantity: int, *,
     known_unshipped = held_before is not None and not shipped_before
     units = max(0, quantity) if holds(marketplace, status, raw_status, known_unshipped=known_unshipped) else 0
     return LineHold(units=units, shipped=shipped, delta=units - before)
+
+
+CLOCK_MARGIN = timedelta(seconds=2)
+"""How far the marketplace's clock and ours may disagree."""
+
+
+def origin_follows(event_at: datetime, pushed_at: datetime | None, lease_until: datetime | None,
+                   now: datetime) -> bool:
+    """Does the marketplace where an order was placed (or cancelled) now show our last number
+    moved by that order? It lowered (or restored) its own stock at ``event_at``; but a push of
+    ours carries an absolute number, and one that landed after that moment overwrote the change.
+    Only when our last push was acknowledged well before the event, and none is in flight, is the
+    marketplace's number known; otherwise it is unknown and the marketplace is told again."""
+    if lease_until is not None and lease_until > now:
+        return False
+    return pushed_at is None or pushed_at < event_at - CLOCK_MARGIN
 
 
 def available(stock: int, held: int, settled: int) -> int:

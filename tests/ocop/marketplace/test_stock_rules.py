@@ -63,3 +63,17 @@ def test_offer_subtracts_the_buffer_and_never_goes_below_zero() -> None:
     assert offer(-3, 0) == 0
     assert offer(5, -1) == 5
     assert merge_lines([("A", 1), ("B", 2), ("A", 3)]) == {"A": 4, "B": 2}
+
+
+def test_the_marketplace_of_an_order_follows_it_only_after_our_last_push() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ocop.marketplace.stock_rules import origin_follows
+
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    event = now - timedelta(seconds=30)
+    assert origin_follows(event, None, None, now)
+    assert origin_follows(event, event - timedelta(minutes=1), None, now)
+    assert not origin_follows(event, event + timedelta(seconds=1), None, now)  # our push overwrote its change
+    assert not origin_follows(event, event - timedelta(seconds=1), None, now)  # too close to tell
+    assert not origin_follows(event, event - timedelta(minutes=1), now + timedelta(seconds=20), now)  # in flight

@@ -100,7 +100,7 @@ async def save_product(
             ).where(Product.id == product_id)
             action = "product.update"
             if "stock" in changes:
-                await market_stock.stock_edited(product_id)
+                await market_stock.stock_edited([product_id])
             if PARTIAL_FIELDS & changes.keys():
                 await market_stock.bump([product_id])
         cert = checked.certificate

@@ -203,12 +203,14 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
 # ----------------------------------------------------------------------------- edits
 
 
-async def stock_edited(product_id: int) -> None:
-    """The producer (or staff) set a new count: the holds so far are in it. Call inside the
-    transaction that wrote ``Product.stock``."""
-    await _lock_products([product_id])
-    await StockHold.update({StockHold.settled: StockHold.units}).where(
-        (StockHold.product == product_id) & (StockHold.units != StockHold.settled))
+async def stock_edited(product_ids: Iterable[int]) -> None:
+    """The producer (or staff, or an import) set a new count: the holds so far are in it. Call
+    inside the transaction that wrote ``Product.stock``."""
+    ids = sorted({int(p) for p in product_ids})
+    await _lock_products(ids)
+    for chunk in _chunks(ids):
+        await StockHold.update({StockHold.settled: StockHold.units}).where(
+            StockHold.product.is_in(list(chunk)) & (StockHold.units != StockHold.settled))
 
 
 async def sent_with_publish(listing_id: int, price_vnd: int, stock: int) -> None:

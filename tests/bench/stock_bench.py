@@ -3,6 +3,8 @@ sandbox marketplace's HTTP server, a real Redis, an ``ocop worker`` process, the
 
     .venv/bin/python tests/bench/stock_bench.py [--stock 120] [--bursts 25] [--per-burst 2] [--postgres]
 
+(run 2 uses a stock of 4 N, which it does not exhaust)
+
 A product with a stock of N is live on Shopee, Lazada and TikTok Shop. Each burst, buyers place
 orders for it on the three marketplaces at once (each marketplace accepts only what it shows); the
 order sync then ingests the three shops concurrently, and the worker tells the other marketplaces.
@@ -269,7 +271,9 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
         failed |= p95 > 5 or worst > 1.2
 
         # ------------------------------------------------------------------ run 2: faults + SIGKILL
-        product2, sku2 = await publish(rt, settings, redis, shops, producer.id, args.stock)
+        # a stock the run does not exhaust, so "N - net sold" is a real check and not 0 everywhere
+        n2 = args.stock * 4
+        product2, sku2 = await publish(rt, settings, redis, shops, producer.id, n2)
         run2 = Run(state, rt, product2, sku2, shops)
         state.set_faults("*", type(state.fault_config("*"))(p_5xx=0.15, p_drop=0.05, retry_after_s=0))
         killed_at = args.bursts // 3
@@ -280,9 +284,17 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
                 run2.cancel_some(0.2, rng)
             await run2.ingest()
             if n == killed_at:
-                await asyncio.sleep(0.3)  # pushes in flight
+                # kill the worker while it holds a listing (a push in flight), if it gets to one within 3 s
+                in_flight = 0
+                for _ in range(300):
+                    in_flight = await Listing.count().where((Listing.product == product2)
+                                                            & (Listing.stock_lease_until > datetime.now(UTC)))
+                    if in_flight:
+                        break
+                    await asyncio.sleep(0.01)
                 worker.kill()
-                print(f"run 2: worker SIGKILLed after burst {n + 1}; restarted 2 s later")
+                print(f"run 2: worker SIGKILLed after burst {n + 1} with {in_flight} push(es) in flight; "
+                      "restarted 2 s later")
                 await asyncio.sleep(2)
                 worker.start()
             await asyncio.sleep(1.1)  # update times move by whole seconds: cancellations must be seen
@@ -292,15 +304,15 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
         await run2.ingest()
         took = await run2.wait_converged(args.settle_s)
         state.set_faults("*", type(state.fault_config("*"))())
-        expected = max(0, args.stock - run2.net_sold())
+        expected = max(0, n2 - run2.net_sold())
         shown = run2.shown()
         available, offer = await run2.offer()
-        exact = all(v == expected for v in shown.values()) and available == args.stock - run2.net_sold()
+        exact = all(v == expected for v in shown.values()) and available == n2 - run2.net_sold()
         print(f"run 2 (20 % of calls failing, worker SIGKILLed): {len(run2.accepted)} orders, "
               f"{len(run2.cancelled)} cancelled, net units sold {run2.net_sold()}, in "
               f"{time.perf_counter() - started:.1f} s; settled "
               f"{'in %.1f s after the last ingest' % took if took is not None else 'NOT within %d s' % args.settle_s}")
-        print(f"  every marketplace shows N - net sold = {expected}: {shown} -> {'EXACT' if exact else 'WRONG'}; "
+        print(f"  N={n2}; every marketplace shows N - net sold = {expected}: {shown} -> {'EXACT' if exact else 'WRONG'}; "
               f"ocop available {available}")
         failed |= not exact
         print(f"peak RSS (this process, sandbox included): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

@@ -15,8 +15,9 @@ from connectors.base import MarketOrder, OrderLine
 from ocop.accounts.auth import Principal
 from ocop.catalog.api import PRODUCT_FIELDS
 from ocop.catalog.inputs import check_product
+from ocop.catalog.photos import set_cover
 from ocop.catalog.services import save_product
-from ocop.catalog.tables import Product
+from ocop.catalog.tables import Image, Product
 from ocop.marketplace import stock
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.publishing import request_publish
@@ -280,6 +281,15 @@ async def test_save_product_counts_the_listings_a_content_edit_sends_for_review(
     price_only = await save_product(me, row["producer"], product, check_product({"price": "120000"}, PRODUCT_FIELDS,
                                                                                 before=row))
     assert price_only == product and price_only.repushed == 0
+    # a photo is content too: moving the cover re-pushes the listing
+    second = Image(product=product, position=1, original_key="k2", status="ready",
+                   renditions={"lazada": {"key": "other-key", "width": 800, "height": 800, "bytes": 1}})
+    await second.save()
+    before = (await Listing.select(Listing.payload_version).where(Listing.product == product).first())["payload_version"]
+    await set_cover(product, second.id)
+    after = (await Listing.select(Listing.payload_version).where(Listing.product == product).first())["payload_version"]
+    assert after == before + 1
+    await Listing.update({Listing.state: "live"}).where(Listing.product == product)  # as if pushed and approved
     row = await Product.select().where(Product.id == product).first()
     content = await save_product(me, row["producer"], product,
                                  check_product({"description": "Ủ chượp 18 tháng."}, PRODUCT_FIELDS, before=row))

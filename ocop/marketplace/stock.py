@@ -319,6 +319,9 @@ async def push_stock(ctx: dict[str, Any], listing_id: int, version: int) -> str:
             await _release(listing_id, {Listing.stock_pushed_version: taken, Listing.stock_next_at: None,
                                         Listing.stock_error: "Gian hàng cần kết nối lại / the shop needs reconnecting"})
             return "shop_disconnected"
+        if listing.desired != "live" or listing.state in PUSHABLE_EXCLUDED:  # taken off sale meanwhile
+            await _release(listing_id, {Listing.stock_pushed_version: taken, Listing.stock_next_at: None})
+            return "not_listed"
         numbers = (await availability([listing.product])).get(listing.product)
         if numbers is None:
             await _release(listing_id, {Listing.stock_pushed_version: taken, Listing.stock_next_at: None})

@@ -64,6 +64,14 @@ _UPSERT_HOLD = (
     "shipped = excluded.shipped, status = excluded.status, raw_status = excluded.raw_status, "
     "updated_at = excluded.updated_at"
 ).format(", ".join(_HOLD_COLUMNS), ", ".join("?" for _ in _HOLD_COLUMNS))
+_UPSERT_HOLD_PG = (  # the same, one statement for a whole page: arrays unnested server-side
+    "INSERT INTO stock_hold ({}) SELECT $1, o, k, p, l, q, u, s, sh, st, r, $12, $12 FROM unnest($2::varchar[], "
+    "$3::varchar[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::bool[], $10::varchar[], "
+    "$11::varchar[]) AS x(o, k, p, l, q, u, s, sh, st, r) ON CONFLICT (shop, marketplace_order_id, seller_sku) "
+    "DO UPDATE SET product = excluded.product, listing = excluded.listing, quantity = excluded.quantity, "
+    "units = excluded.units, shipped = excluded.shipped, status = excluded.status, raw_status = excluded.raw_status, "
+    "updated_at = excluded.updated_at"
+).format(", ".join(_HOLD_COLUMNS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +165,20 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
         return set()
     before: dict[tuple[str, str], tuple[int, bool, int]] = {}
     order_ids = sorted({order_id for order_id, _ in wanted})
-    for chunk in _chunks(order_ids):
-        marks = ",".join("?" * len(chunk))
-        for order_id, sku, units, shipped, quantity in await db.fetch(
+    postgres = isinstance(Product._meta.db, PostgresEngine)
+    if postgres:  # one statement for the whole page, like the order upsert
+        found = [tuple(r) for r in await conn.fetch(
+            "SELECT marketplace_order_id, seller_sku, units, shipped, quantity FROM stock_hold "
+            "WHERE shop = $1 AND marketplace_order_id = ANY($2::varchar[])", shop_id, order_ids)]
+    else:
+        found = []
+        for chunk in _chunks(order_ids):
+            marks = ",".join("?" * len(chunk))
+            found += await db.fetch(
                 conn, f"SELECT marketplace_order_id, seller_sku, units, shipped, quantity FROM stock_hold "
-                      f"WHERE shop = ? AND marketplace_order_id IN ({marks})", [shop_id, *chunk]):
-            before[(str(order_id), str(sku))] = (int(units), bool(shipped), int(quantity))  # type: ignore[call-overload]
+                      f"WHERE shop = ? AND marketplace_order_id IN ({marks})", [shop_id, *chunk])
+    for order_id, sku, units, shipped, quantity in found:
+        before[(str(order_id), str(sku))] = (int(units), bool(shipped), int(quantity))  # type: ignore[call-overload]
     now = datetime.now(UTC)
     rows: list[tuple[object, ...]] = []
     moved: dict[int, int] = {}  # listing -> units its marketplace took (+) or gave back (-)
@@ -184,7 +200,10 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
         return set()
     products = sorted({int(r[3]) for r in rows})  # type: ignore[call-overload]
     await _lock_products(products)
-    await db.executemany(conn, _UPSERT_HOLD, rows)
+    if postgres:
+        await conn.execute(_UPSERT_HOLD_PG, shop_id, *(list(column) for column in list(zip(*rows))[1:11]), now)
+    else:
+        await db.executemany(conn, _UPSERT_HOLD, rows)
     pushes = {r["id"]: r for r in await Listing.select(Listing.id, Listing.stock_pushed_at, Listing.stock_lease_until)
               .where(Listing.id.is_in(list(moved) or [0]))}
     for listing, units in moved.items():

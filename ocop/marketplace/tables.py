@@ -146,7 +146,7 @@ class StockHold(Table, tablename="stock_hold"):
     last stock edit. Available = ``Product.stock`` − Σ(``units`` − ``settled``)
     (:mod:`ocop.marketplace.stock`)."""
 
-    shop = ForeignKey(Shop, index=True)
+    shop = ForeignKey(Shop)  # the unique (shop, marketplace_order_id, seller_sku) index serves it
     marketplace_order_id = Varchar(length=64)
     seller_sku = Varchar(length=64)
     product = ForeignKey(Product, index=True)

@@ -3,7 +3,7 @@ the ingest's upsert relies on; raw SQL for the reason given in ``ocop_2026_11_25
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-03T16:39:56:000000"
+ID = "2026-12-03T17:12:36:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "stock hold unique key"
 

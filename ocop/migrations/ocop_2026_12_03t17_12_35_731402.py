@@ -40,7 +40,7 @@ class Shop(Table, tablename="shop", schema=None):
     )
 
 
-ID = "2026-12-03T16:39:55:953103"
+ID = "2026-12-03T17:12:35:731402"
 VERSION = "1.38.0"
 DESCRIPTION = "stock ledger, stock outbox on listings, safety buffer on products"
 
@@ -69,7 +69,7 @@ async def forwards():
             "null": True,
             "primary_key": False,
             "unique": False,
-            "index": True,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,

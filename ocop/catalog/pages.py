@@ -28,6 +28,7 @@ from ocop.catalog.photos import (
     set_cover,
 )
 from ocop.catalog.readiness import readiness
+from ocop.marketplace.jobs import kick
 from ocop.catalog.services import (
     ProductQuery,
     SkuTaken,
@@ -84,6 +85,7 @@ def _form_from_row(product: dict[str, Any], cert: dict[str, Any] | None) -> dict
             "ingredients",
             "ocop_group",
             "stock",
+            "stock_buffer",
             "shelf_life_days",
             "status",
         )
@@ -186,7 +188,9 @@ async def _submit(request: Request[Any, Any, Any], me: Me, product_id: int | Non
             errors[e.field] = pick(lang, e.message_vi, e.message_en)
     if errors:
         return _form_page(form, errors, product, status_code=400)
-    return see_other(f"/products/{product_id}")
+    await kick(request.app.state.queue.redis)  # price, stock and content edits go out now
+    repushed = getattr(product_id, "repushed", 0)
+    return see_other(f"/products/{product_id}" + (f"?repushed={repushed}" if repushed else ""))
 
 
 @post("/products/new", request_max_body_size=MAX_SCAN_BYTES + 1024 * 1024, **PAGE)
@@ -206,7 +210,7 @@ async def _photos_context(product_id: int) -> dict[str, Any]:
 
 
 @get("/products/{product_id:int}", **PAGE)
-async def product_detail(me: Me, product_id: FromPath[int]) -> Template:
+async def product_detail(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Template:
     product = await get_product(me, product_id)
     cert = await current_certificate(product_id)
     images = await images_of(product_id)
@@ -217,6 +221,7 @@ async def product_detail(me: Me, product_id: FromPath[int]) -> Template:
         images=images,
         readiness=readiness(product, cert, images, today_vn()),
         group=next((g for g in GROUPS if g.code == product["ocop_group"]), None),
+        repushed=request.query_params.get("repushed", "").isdigit(),
     )
 
 

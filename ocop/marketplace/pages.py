@@ -20,9 +20,11 @@ from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
 from ocop.catalog.tables import Product
+from ocop.domain.dates import VN_TZ
 from ocop.marketplace import oauth_state
 from ocop.marketplace.jobs import kick
 from ocop.marketplace.listings import STATE_LABELS
+from ocop.marketplace import stock
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
@@ -97,15 +99,20 @@ async def callback(request: Request[Any, Any, Any], me: Me, marketplace: FromPat
 
 
 @get("/products/{product_id:int}/marketplaces", **PAGE)
-async def product_listings(me: Me, product_id: FromPath[int]) -> Template:
+async def product_listings(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Template:
     product = await get_product(me, product_id)
     shops = await Shop.select().where(Shop.producer == product["producer"]).order_by(Shop.marketplace)
     rows = await Listing.select().where(Listing.product == product_id)
+    for row in rows:  # times are shown in Vietnam's time
+        pushed_at = row["stock_pushed_at"]
+        row["stock_pushed_vn"] = pushed_at.astimezone(VN_TZ).strftime("%H:%M:%S %d/%m/%Y") if pushed_at else ""
     by_shop = {r["shop"]: r for r in rows}
     events = await (ListingEvent.select().where(ListingEvent.listing.is_in([r["id"] for r in rows] or [0]))
                     .order_by(ListingEvent.id, ascending=False).limit(30))
     return render("marketplace/product.html", product=product, shops=shops, listings=by_shop, events=events,
-                  names=NAMES, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
+                  names=NAMES, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN,
+                  stock=(await stock.availability([product_id])).get(product_id),
+                  pushed=request.query_params.get("stock") == "pushed")
 
 
 @post("/products/{product_id:int}/publish", **PAGE)
@@ -139,6 +146,17 @@ async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: FromPath[i
         await record(me, "listing.unlist", "listing", listing_id, producer_id=product["producer"], ip=client_ip(request))
     await kick(request.app.state.queue.redis)
     return see_other(f"/products/{row['product']}/marketplaces")
+
+
+@post("/products/{product_id:int}/stock/push", **PAGE)
+async def push_stock_again(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Redirect:
+    """Send ocop's price and stock to every marketplace of the product again (partial push)."""
+    product = await get_product(me, product_id)
+    count = await stock.push_again(product_id)
+    await record(me, "listing.stock_push", "product", product_id, producer_id=product["producer"],
+                 changes={"listings": count}, ip=client_ip(request))
+    await kick(request.app.state.queue.redis)
+    return see_other(f"/products/{product_id}/marketplaces?stock=pushed#stock")
 
 
 @get("/sync", include_in_schema=False, guards=[requires_staff])
@@ -195,4 +213,5 @@ async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
                   done=total - waiting, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
 
 
-ROUTES = [shops_page, connect, callback, product_listings, publish, unlist, sync_page, bulk_publish, bulk_progress]
+ROUTES = [shops_page, connect, callback, product_listings, publish, unlist, push_stock_again, sync_page, bulk_publish,
+          bulk_progress]

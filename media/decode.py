@@ -54,6 +54,8 @@ def open_checked(data: bytes, fmt: ImageFormat, limits: Limits) -> Image.Image:
         raise rejected("corrupt", detail=f"size {width}x{height}")
     if width * height > limits.max_pixels:
         raise rejected("too_many_pixels", pixels=width * height, limit=limits.max_pixels)
+    if max(width, height) > limits.max_aspect_ratio * min(width, height):
+        raise rejected("extreme_aspect", width=width, height=height, limit=f"{limits.max_aspect_ratio:g}")
     try:
         frames = int(getattr(im, "n_frames", 1))
     except Exception as exc:

@@ -18,6 +18,8 @@ ReasonCode = Literal[
     "too_many_bytes",
     "too_many_pixels",
     "too_many_frames",
+    "extreme_aspect",
+    "not_a_scan",
     "corrupt",
     "too_small",
     "over_budget",
@@ -44,6 +46,15 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "too_many_frames": (
         "Ảnh động có quá nhiều khung hình ({frames}, tối đa {limit}).",
         "The animation has too many frames ({frames}, at most {limit}).",
+    ),
+    "extreme_aspect": (
+        "Ảnh quá dài hoặc quá hẹp ({width}×{height} px); cạnh dài được gấp tối đa {limit} lần cạnh ngắn.",
+        "The image is too long or too narrow ({width}×{height} px); "
+        "the long side may be at most {limit} times the short side.",
+    ),
+    "not_a_scan": (
+        "Bản chụp giấy chứng nhận phải là tệp PDF, JPEG, PNG hoặc HEIC.",
+        "The certificate scan must be a PDF, JPEG, PNG or HEIC file.",
     ),
     "corrupt": (
         "Tệp ảnh bị hỏng hoặc tải lên không trọn vẹn.",

@@ -22,6 +22,10 @@ class Limits:
     max_frames: int = 500
     max_bytes: int = 50 * 1024 * 1024
     """A 50 MP HEIC/JPEG is 10–25 MB; anything far above is not a photo."""
+    max_aspect_ratio: float = 20.0
+    """Long side over short side. A product photo, even a panorama of a tea hill, is within 20:1;
+    a 1×60000 strip passes the pixel cap yet yields renditions of a blank canvas with a line
+    (every marketplace profile is near square), so it is refused as not a photo."""
 
 
 DEFAULT_LIMITS = Limits()

@@ -80,3 +80,22 @@ def sniff(data: bytes) -> ImageFormat:
         if found:
             raise rejected("polyglot", detail=repr(found.group(0)[:20]))
     return fmt
+
+
+ScanFormat = Literal["PDF", "JPEG", "PNG", "HEIF"]
+SCAN_CONTENT_TYPES: dict[str, str] = {"PDF": "application/pdf", "JPEG": "image/jpeg", "PNG": "image/png",
+                                      "HEIF": "image/heic"}
+
+
+def sniff_scan(data: bytes) -> ScanFormat:
+    """The format of a document scan (an OCOP certificate): PDF (its ``%PDF-`` header, ISO 32000-1
+    §7.5.2) or a JPEG, PNG or HEIC photo of the paper, told from the bytes, never from the declared
+    type (HTML declared as PDF was accepted). A photo goes through :func:`sniff`'s polyglot check
+    too. Anything else: :class:`~media.errors.MediaRejected` ``not_a_scan``."""
+    if data[:5] == b"%PDF-":
+        return "PDF"
+    fmt = magic_format(data[:64])
+    if fmt not in ("JPEG", "PNG", "HEIF"):
+        raise rejected("not_a_scan", detail="markup" if data[:200].lstrip()[:1] == b"<" else "unknown bytes")
+    sniff(data)
+    return fmt  # type: ignore[return-value]

@@ -39,7 +39,8 @@ from ocop.accounts.auth import (
     viewer,
 )
 from ocop.accounts.auth import SIGN_IN_GUARDS
-from ocop.accounts.sessions import SESSION_COOKIE, SESSION_STORE, session_middleware
+from ocop.accounts.sessions import (DB_INSTANCE, SESSION_COOKIE, SESSION_STORE, database_instance_id,
+                                   session_middleware)
 from ocop.accounts.tokens import rate_identity
 from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
 from ocop.storage import media_store
@@ -55,16 +56,24 @@ from ocop.web.api_support import ApiDocs
 from ocop.web.edge import RequestMetrics, edge_middleware, edge_send_hook
 from ocop.web.errors import ErrorResponse, error_handler
 from ocop.web.logs import configure_logging, log
+from ocop.web.metrics_access import metrics_guard
 from ocop.web.ratelimit import ApiRate, ApiRateLimitMiddleware, deployment_namespace
 
 WEB_DIR = Path(__file__).parent / "web"
 
 
+async def _nobody(_: object) -> None:
+    """``before_request`` of ``/metrics``: its bearer is the metrics secret, not an API token."""
+
+
 class MetricsController(PrometheusController):
     """``/metrics`` speaks Prometheus' text format to the scraper; it is not part of the JSON API's
-    OpenAPI schema (which would otherwise claim it answers application/json)."""
+    OpenAPI schema (which would otherwise claim it answers application/json). Served only to the
+    configured addresses or the metrics secret (``ocop.web.metrics_access``)."""
 
     include_in_schema = False
+    guards = [metrics_guard]
+    before_request = _nobody
 
 
 async def own_writes_hook(message: Message, scope: Scope) -> None:
@@ -116,6 +125,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = piccolo_app.use_database(db.engine_from_url(settings.effective_database_url))
         await db.prepare(engine)
+        app.state[DB_INSTANCE] = await database_instance_id()
         embedded: EmbeddedRedis | None = None
         redis_url = settings.redis_url
         if not redis_url:
@@ -179,7 +189,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                                            identity_of=rate_identity)],
         csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
-        before_send=[own_writes_hook, edge_send_hook(hsts=settings.secure_cookies)],
+        before_send=[own_writes_hook,
+                     edge_send_hook(hsts=settings.secure_cookies, session_cookie=SESSION_COOKIE)],
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=_register_template_callables),
         exception_handlers={LoginRequired: login_required_handler, HTTPException: error_handler,

@@ -23,6 +23,7 @@ from ocop.marketplace import api as marketplace_api
 from ocop.marketplace import jobs as marketplace_jobs
 from ocop.marketplace import pages as marketplace_pages
 from ocop.marketplace import review_pages
+from ocop.marketplace import stock as marketplace_stock
 from ocop.producers import api as producer_api
 from ocop.producers import pages as producer_pages
 from ocop.reports import api as report_api
@@ -59,9 +60,11 @@ WORKER = WorkerPlan.of(
         catalog_jobs.normalize_image,
         import_jobs.import_catalogue,
         marketplace_jobs.publish_listing,
+        marketplace_stock.push_stock,
     ],
     cron=[
         marketplace_jobs.dispatch_outbox,
+        marketplace_stock.dispatch_stock_outbox,
         marketplace_jobs.sync_listing_status,
         marketplace_jobs.sync_orders,
         marketplace_jobs.refresh_tokens,

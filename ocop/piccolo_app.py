@@ -22,10 +22,10 @@ from piccolo.engine.sqlite import SQLiteEngine
 # reads it. This is piccolo's own variable, not one of ours.
 os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
 
-from ocop.accounts.tables import ApiToken, AuditEvent, PasswordReset, User
+from ocop.accounts.tables import ApiToken, AuditEvent, DatabaseInstance, PasswordReset, User
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.imports.tables import ImportBatch
-from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesFact, Shop, SyncRun
+from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesFact, Shop, StockHold, SyncRun
 from ocop.producers.tables import Producer
 
 TABLES = [
@@ -41,10 +41,12 @@ TABLES = [
     Order,
     OrderLine,
     SalesFact,
+    StockHold,
     ListingEvent,
     SyncRun,
     ImportBatch,
     AuditEvent,
+    DatabaseInstance,
 ]
 
 APP_CONFIG = AppConfig(

@@ -7,6 +7,7 @@ directory.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -110,6 +111,13 @@ class Settings:
     """Per web process, on PostgreSQL: MiB of product list answers kept between requests (API token
     lookups are kept too, up to 10,000), each dropped as soon as the database announces a change to
     what it was read from (:mod:`ocop.change_feed`). 0 = no caching. SQLite never caches."""
+    metrics_allow: str = "127.0.0.1/8,::1/128"
+    """Client addresses (comma-separated addresses or CIDR networks) that may read ``/metrics``
+    (:mod:`ocop.web.metrics_access`); loopback by default, so a local Prometheus or ``curl`` works.
+    Empty = no address is enough, only ``metrics_token``."""
+    metrics_token: str = ""
+    """A bearer secret that also opens ``/metrics`` from any address
+    (``Authorization: Bearer <secret>``, Prometheus' ``authorization`` scrape setting). Empty = none."""
     request_timeout_s: float = 60.0
     """How long a request may run once its body has arrived, before it is cut off with 503
     (:mod:`ocop.web.deadline`); slow uploads are paced separately. 0 = no deadline."""
@@ -187,6 +195,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     url = settings.effective_database_url
     if not url.startswith(("sqlite:///", "postgresql://", "postgres://")):
         raise SettingsError("OCOP_DATABASE_URL must start with sqlite:/// or postgresql://")
+    for part in settings.metrics_allow.split(","):
+        try:
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"OCOP_METRICS_ALLOW: {exc}") from exc
     return settings
 
 

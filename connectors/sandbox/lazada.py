@@ -339,7 +339,10 @@ async def price_quantity_update(call: Call) -> dict[str, Any]:
             if "Price" in sku:
                 item.price_vnd = _num(sku["Price"], "Price", int)
             if "Quantity" in sku:
-                item.stock = _num(sku["Quantity"], "Quantity", int)
+                quantity = _num(sku["Quantity"], "Quantity", int)
+                if quantity < 0:
+                    raise LazadaFail("InvalidParameter", f"Invalid Quantity: {sku['Quantity']!r}")
+                item.stock = quantity
             item.updated_at = call.state.clock()
     return {}
 

@@ -10,6 +10,7 @@ sandbox runs on one event loop and no method awaits while holding state.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import random
 import re
@@ -177,6 +178,9 @@ class SandboxState:
         self._ids = itertools.count(int(self.clock()) % 1_000_000 * 1000 + 1)
         self.request_log: list[tuple[str, str, str]] = []  # (marketplace, method, path) of API calls
         self._quota_tat: dict[tuple[str, ...], float] = {}
+        # Cancellations due to give their units back to the item's stock: (when, marketplace, shop, order id).
+        self._restocks: list[tuple[float, str, str, str]] = []
+        self._restocked: set[tuple[str, str, str]] = set()
 
     # ------------------------------------------------------------------ ids and apps
 
@@ -336,10 +340,12 @@ class SandboxState:
             return item
 
     def find_item(self, marketplace: str, shop_id: str, item_id: int) -> Item | None:
+        self.apply_restocks()
         item = self.shop_items(marketplace, shop_id).get(item_id)
         return self.settle(item) if item else None
 
     def items_by_sku(self, marketplace: str, shop_id: str, sku: str) -> list[Item]:
+        self.apply_restocks()
         return [
             self.settle(i)
             for i in self.shop_items(marketplace, shop_id).values()
@@ -352,6 +358,7 @@ class SandboxState:
         """All orders of a shop, generating the ones due since the last look."""
         key = (marketplace, shop_id)
         with self.lock:
+            self.apply_restocks()
             now = self.clock()
             start = self.generated_until.get(key, now - self.config.order_history_hours * 3600)
             rate = self.config.orders_per_hour / 3600.0
@@ -368,20 +375,35 @@ class SandboxState:
         self, marketplace: str, shop_id: str, count: int, since: float, until: float,
         status: str | None = None,
     ) -> list[Order]:
-        """Orders spread evenly over ``[since, until)`` (admin endpoint, tests)."""
+        """Orders spread evenly over ``[since, until)`` (admin endpoint, tests). Like buyers, the
+        generator takes only what the items' stock allows: fewer orders come back (none at all)
+        when the shop's live items run out."""
         self.shop_orders(marketplace, shop_id)
         with self.lock:
             step = (until - since) / max(count, 1)
-            return [self._make_order(marketplace, shop_id, since + i * step, status) for i in range(count)]
+            made = [self._make_order(marketplace, shop_id, since + i * step, status) for i in range(count)]
+            return [order for order in made if order is not None]
 
-    def _make_order(self, marketplace: str, shop_id: str, created: float, status: str | None = None) -> Order:
+    def _make_order(self, marketplace: str, shop_id: str, created: float, status: str | None = None) -> Order | None:
+        """A buyer's order on the shop's live items, within the stock each shows (the order lowers
+        it; ``None`` when every live item is sold out). A shop with no live item at all sells the
+        demo catalogue, which has no stock."""
         rng = self.rng
         live = [i for i in self.shop_items(marketplace, shop_id).values() if i.status == "live"]
-        catalogue = [(i.item_id, i.seller_sku, i.name, i.price_vnd) for i in live] or [
-            (100 + n, sku, name, price) for n, (sku, name, price) in enumerate(DEMO_CATALOGUE)
-        ]
-        picks = rng.sample(catalogue, k=min(len(catalogue), rng.randint(1, 3)))
-        lines = [OrderLineRec(iid, sku, name, rng.randint(1, 4), price) for iid, sku, name, price in picks]
+        if live:
+            in_stock = [i for i in live if i.stock > 0]
+            if not in_stock:
+                return None
+            picks_items = rng.sample(in_stock, k=min(len(in_stock), rng.randint(1, 3)))
+            lines = []
+            for item in picks_items:
+                quantity = min(rng.randint(1, 4), item.stock)
+                item.stock -= quantity
+                lines.append(OrderLineRec(item.item_id, item.seller_sku, item.name, quantity, item.price_vnd))
+        else:
+            catalogue = [(100 + n, sku, name, price) for n, (sku, name, price) in enumerate(DEMO_CATALOGUE)]
+            picks = rng.sample(catalogue, k=min(len(catalogue), rng.randint(1, 3)))
+            lines = [OrderLineRec(iid, sku, name, rng.randint(1, 4), price) for iid, sku, name, price in picks]
         if status is not None:
             # Forced status (admin endpoint): it holds from creation + a few seconds.
             path = [UNPAID, CANCELLED] if status == CANCELLED else [UNPAID, READY, SHIPPED, DELIVERED, status]
@@ -396,10 +418,65 @@ class SandboxState:
                     (created, UNPAID), (created + 600, READY), (created + 86400, SHIPPED),
                     (created + 3 * 86400, DELIVERED), (created + 6 * 86400, fate),
                 ]
+        return self._store_order(marketplace, shop_id, created, lines, rng.choice((0, 15_000, 22_000, 30_000)),
+                                 timeline)
+
+    def _store_order(self, marketplace: str, shop_id: str, created: float, lines: list[OrderLineRec],
+                     shipping_fee_vnd: int, timeline: list[tuple[float, str]]) -> Order:
         order_id = f"{time.strftime('%y%m%d', time.gmtime(created))}{self.next_id():010d}"
-        order = Order(marketplace, shop_id, order_id, created, lines, rng.choice((0, 15_000, 22_000, 30_000)), timeline)
+        order = Order(marketplace, shop_id, order_id, created, lines, shipping_fee_vnd, timeline)
         self.orders.setdefault((marketplace, shop_id), {})[order_id] = order
+        for at, status in timeline:
+            if status == CANCELLED:
+                heapq.heappush(self._restocks, (at, marketplace, shop_id, order_id))
         return order
+
+    # ------------------------------------------------------------------ stock, as a marketplace keeps it
+
+    def place_order(self, marketplace: str, shop_id: str, seller_sku: str, quantity: int = 1) -> Order | None:
+        """A buyer orders ``quantity`` of the live item with this seller SKU, now. Refused (``None``)
+        when the item is not on sale or shows less stock than asked: a marketplace accepts no order
+        beyond the stock it shows. Accepted, the order lowers that stock at once."""
+        with self.lock:
+            self.apply_restocks()
+            item = next((i for i in self.items_by_sku(marketplace, shop_id, seller_sku) if i.status == "live"), None)
+            if item is None or quantity < 1 or item.stock < quantity:
+                return None
+            item.stock -= quantity
+            now = self.clock()
+            line = OrderLineRec(item.item_id, item.seller_sku, item.name, quantity, item.price_vnd)
+            return self._store_order(marketplace, shop_id, now, [line], 0, [(now, UNPAID)])
+
+    def cancel_order(self, marketplace: str, shop_id: str, order_id: str) -> bool:
+        """The buyer (or the marketplace) cancels an order that has not been shipped: its units go
+        back to the items' stock. False when the order is unknown or already on its way."""
+        with self.lock:
+            order = self.orders.get((marketplace, shop_id), {}).get(order_id)
+            now = self.clock()
+            if order is None or order.status_at(now) not in (UNPAID, READY):
+                return False
+            order.timeline = [(t, s) for t, s in order.timeline if t <= now] + [(now, CANCELLED)]
+            heapq.heappush(self._restocks, (now, marketplace, shop_id, order_id))
+            self.apply_restocks()
+            return True
+
+    def apply_restocks(self) -> None:
+        """Give the units of cancellations now due back to their items (lazily, like reviews):
+        marketplaces restore the stock of a cancelled order themselves."""
+        with self.lock:
+            now = self.clock()
+            while self._restocks and self._restocks[0][0] <= now:
+                _, marketplace, shop_id, order_id = heapq.heappop(self._restocks)
+                order = self.orders.get((marketplace, shop_id), {}).get(order_id)
+                key = (marketplace, shop_id, order_id)
+                if order is None or order.status_at(now) != CANCELLED or key in self._restocked:
+                    continue
+                self._restocked.add(key)
+                items = self.shop_items(marketplace, shop_id)
+                for line in order.lines:
+                    item = items.get(line.item_id)
+                    if item is not None:
+                        item.stock += line.quantity
 
     # ------------------------------------------------------------------ faults
 
@@ -474,6 +551,7 @@ class SandboxState:
         """``{marketplace: {shop_id: {seller_sku: [item...]}}}`` — tests count duplicates here."""
         out: dict[str, dict[str, dict[str, list[dict[str, object]]]]] = {}
         with self.lock:
+            self.apply_restocks()
             for (mkt, shop_id), items in self.items.items():
                 by_sku = out.setdefault(mkt, {}).setdefault(shop_id, {})
                 for item in items.values():

@@ -422,7 +422,10 @@ class Api:
                     raise _invalid("price must be a positive integer")
                 item.price_vnd = body["price"]
             for wq in body.get("warehouse_quantities") or []:
-                item.stock = int(wq.get("qty_available") or 0)
+                qty = wq.get("qty_available")
+                if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
+                    raise _invalid("qty_available must be a non-negative integer")
+                item.stock = qty
             if body.get("active") is not None:
                 if item.status in ("live", "unlisted"):
                     item.status = "live" if int(body["active"]) == 1 else "unlisted"

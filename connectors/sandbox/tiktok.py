@@ -360,8 +360,11 @@ def _sku_updates(ctx: Ctx, item: Item) -> list[dict[str, Any]]:
 def update_inventory(ctx: Ctx, product_id: str) -> Any:
     item = _item(ctx, product_id)
     for sku in _sku_updates(ctx, item):
+        quantity = ((sku.get("inventory") or [{}])[0]).get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+            raise TikTokError(400, 12052230, "inventory quantity must be a non-negative integer.")  # code unverified
         with ctx.state.lock:
-            item.stock = int(((sku.get("inventory") or [{}])[0]).get("quantity") or 0)
+            item.stock = quantity
             item.updated_at = ctx.state.clock()
     return {}
 

@@ -12,6 +12,7 @@ foreign key to ``Producer`` of any table, so each feature limits its own rows wi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -47,6 +48,20 @@ def owned_by(me: Principal, producer: Any) -> Clause | None:
     if me.is_staff:
         return _area_clause(me, producer.province_code, producer.commune_code)
     return producer == (me.producer_id if me.producer_id is not None else -1)
+
+
+def covers_area(me: Principal, province_code: int | None, commune_codes: Iterable[int]) -> bool:
+    """Does ``me``'s reach hold the whole of an area (a province, narrowed to ``commune_codes``
+    when any; none = the whole province)? Admins: always; producers: never. For what belongs to an
+    area rather than to one producer (a staff member's import batch: ``ocop.imports.access``)."""
+    if me.is_admin:
+        return True
+    if not me.is_staff or province_code is None or province_code != me.area_province_code:
+        return False
+    if not me.area_commune_codes:
+        return True
+    communes = set(commune_codes)
+    return bool(communes) and communes <= set(me.area_commune_codes)
 
 
 def scope_key(me: Principal) -> tuple[Any, ...]:
@@ -100,6 +115,7 @@ def combine(*clauses: Clause | None) -> Clause | None:
 __all__ = [
     "can_see_producer",
     "combine",
+    "covers_area",
     "get_producer",
     "owned_by",
     "owner_for_new_product",

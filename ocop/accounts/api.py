@@ -11,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.openapi.spec import Example
 from litestar.params import Body
 
-from ocop.accounts.auth import Me, requires_user
+from ocop.accounts.auth import Me, require_session, requires_user
 from ocop.accounts.tokens import create_token, list_tokens, revoke_token
 from ocop.web.api_support import PathId
 
@@ -73,7 +73,10 @@ class AccountController(Controller):
     async def token_create(
         self, me: Me, data: Annotated[TokenCreate, Body(examples=[TOKEN_EXAMPLE])]
     ) -> TokenCreated:
-        """Create a personal token for scripts: send it as ``Authorization: Bearer <token>``."""
+        """Create a personal token for scripts: send it as ``Authorization: Bearer <token>``. Only a
+        signed-in session may create one (403 for a call made with a token): a token that could mint
+        tokens would outlive its own revocation through its offspring."""
+        require_session(me)
         row, clear = await create_token(me.user_id, data.name)
         return TokenCreated(id=row["id"], name=row["name"], token=clear)
 

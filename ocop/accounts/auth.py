@@ -24,9 +24,11 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from ocop import db
+from ocop.accounts.sessions import csrf_bound, end_session, session_holds
 from ocop.accounts.tables import ApiToken, User
 from ocop.accounts.tokens import PREFIX, bearer_token, hash_token
 from ocop.change_feed import ChangeFeed, FeedCache
+from ocop.web.errors import ApiError
 from ocop.web.i18n import negotiate
 
 _STATE_KEY = "principal"
@@ -186,15 +188,16 @@ async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
         uid = session.get("uid") if isinstance(session, dict) else None
         if uid is not None:
             row = await _load(int(uid))
-            if row is not None:
-                api_write = (
-                    connection.scope["path"].startswith("/api/")
-                    and connection.scope.get("method", "GET") not in SAFE_METHODS
-                )
-                if api_write and not _csrf_header_ok(connection):
-                    raise PermissionDeniedException(
-                        "Send the x-csrftoken header with session-authenticated API writes."
-                    )
+            if row is None or not session_holds(connection, session, row):
+                end_session(connection)  # ended elsewhere (password, role, deactivation, new database)
+            else:
+                if connection.scope.get("method", "GET") not in SAFE_METHODS:
+                    if connection.scope["path"].startswith("/api/") and not _csrf_header_ok(connection):
+                        raise PermissionDeniedException(
+                            "Send the x-csrftoken header with session-authenticated API writes."
+                        )
+                    if not csrf_bound(connection, session):
+                        raise PermissionDeniedException("The CSRF token does not belong to this session.")
                 principal = principal_of(row, acting_for=session.get("acting_for"))
     state[_STATE_KEY] = principal
     state["locale"] = negotiate(connection, principal.locale if principal else None)
@@ -206,6 +209,16 @@ async def require_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     if principal is None:
         raise LoginRequired("Please sign in.")
     return principal
+
+
+def require_session(me: Principal) -> None:
+    """403 unless ``me`` signed in with a browser session (not a personal API token). Creating
+    tokens needs it: a token able to mint tokens would live on, through them, after its own
+    revocation."""
+    if me.via_token:
+        raise ApiError(403, "session_required",
+                       "API tokens can only be created from a signed-in session, not with a token.",
+                       "Chỉ tạo được khoá API khi đăng nhập bằng trình duyệt, không tạo bằng một khoá API.")
 
 
 Me = NamedDependency[Principal]

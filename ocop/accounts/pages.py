@@ -9,21 +9,32 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from ocop import db
 from ocop.accounts.access import get_producer
 from ocop.accounts.audit import record
-from ocop.accounts.auth import Me, current_user, requires_admin, requires_staff, requires_user, touch_login
-from ocop.accounts.ratelimit import LoginLimiter
+from ocop.accounts.auth import (
+    Me,
+    current_user,
+    require_session,
+    requires_admin,
+    requires_staff,
+    requires_user,
+    touch_login,
+)
+from ocop.accounts.ratelimit import login_limiter, minutes
 from ocop.accounts.services import (
     AccountError,
     NewUser,
     authenticate,
     change_password,
+    change_role,
     create_user,
     make_reset_link,
     reset_target,
+    set_active,
     use_reset_link,
 )
-from ocop.accounts.sessions import end_session, rotate_session
+from ocop.accounts.sessions import end_session, sign_in
 from ocop.accounts.tables import User
 from ocop.accounts.tokens import create_token, list_tokens, revoke_token
 from ocop.domain.admin_units import provinces
@@ -47,29 +58,31 @@ async def login_form(request: Request[Any, Any, Any], next: FromQuery[str] = "")
 
 @post("/login", **PAGE)
 async def login(request: Request[Any, Any, Any]) -> Template | Redirect:
+    """Sign in. The attempt is counted (atomically, in Redis) before the password is checked, and
+    refused unchecked when over the limit (``ocop.accounts.ratelimit``)."""
     form = await form_dict(request)
     username, password = form.get("username", ""), form.get("password", "")
     lang = locale(request)
-    limiter = LoginLimiter(request.app.state.queue.redis)
+    limiter = login_limiter(request.app)
     ip = client_ip(request)
-    wait = await limiter.retry_after(username, ip)
+    wait = await limiter.attempt(username, ip)
     if wait:
-        minutes = max(1, (wait + 59) // 60)
         message = gettext(
-            lang, "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.", minutes=minutes
+            lang, "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.", minutes=minutes(wait)
         )
-        return render("accounts/login.html", status_code=429, form=form, errors={"_": message})
+        page = render("accounts/login.html", status_code=429, form=form, errors={"_": message})
+        page.headers["Retry-After"] = str(wait)
+        return page
     row = await authenticate(username, password)
     if row is None:
-        await limiter.failed(username, ip)
         return render(
             "accounts/login.html",
             status_code=400,
             form=form,
             errors={"_": gettext(lang, "Tên đăng nhập hoặc mật khẩu không đúng.")},
         )
-    await limiter.succeeded(username)
-    rotate_session(request, {"uid": row["id"]})
+    await limiter.succeeded(username, ip)
+    sign_in(request, row)
     await touch_login(int(row["id"]))  # type: ignore[arg-type]
     target = "/staff" if row["role"] in ("staff", "admin") else "/products"
     return see_other(safe_next(form.get("next"), target))
@@ -88,7 +101,18 @@ async def password_form() -> Template:
 
 @post("/account/password", guards=[requires_user], **PAGE)
 async def password_change(request: Request[Any, Any, Any], me: Me) -> Template:
+    """A new password ends every other session and revokes the API tokens (the page says so); this
+    browser is signed in again under the new session generation. The current password is checked
+    behind the sign-in throttle: a borrowed session must not become a way to guess it."""
     form = await form_dict(request)
+    limiter, ip = login_limiter(request.app), client_ip(request)
+    wait = await limiter.attempt(me.username, ip)
+    if wait:
+        message = gettext(locale(request), "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+                          minutes=minutes(wait))
+        page = render("accounts/password.html", status_code=429, errors={"_": message}, done=False)
+        page.headers["Retry-After"] = str(wait)
+        return page
     try:
         await change_password(
             me.user_id, form.get("current", ""), form.get("new", ""), form.get("confirm", "")
@@ -100,6 +124,9 @@ async def password_change(request: Request[Any, Any, Any], me: Me) -> Template:
             errors={"_": pick(locale(request), exc.message_vi, exc.message_en)},
             done=False,
         )
+    await limiter.succeeded(me.username, ip)
+    row = await User.select(User.id, User.session_generation).where(User.id == me.user_id).first()
+    sign_in(request, row, acting_for=me.acting_for_producer_id)
     await record(me, "user.password_change", "user", me.user_id, ip=client_ip(request))
     return render("accounts/password.html", errors={}, done=True)
 
@@ -139,9 +166,12 @@ async def _users_page(
         User.role,
         User.display_name,
         User.area_province_code,
+        User.area_commune_codes,
         User.is_active,
         User.producer,
     ).order_by(User.username)
+    for user in users:  # shown in the role form as "code,code"
+        user["area_commune_codes"] = ",".join(str(c) for c in db.json_value(user["area_commune_codes"], []))
     return render(
         "accounts/users.html",
         status_code=status_code,
@@ -186,6 +216,42 @@ async def users_create(request: Request[Any, Any, Any], me: Me) -> Template:
         ip=client_ip(request),
     )
     return await _users_page({}, {}, created=user.username)
+
+
+@post("/admin/users/{user_id:int}/active", guards=[requires_admin], **PAGE)
+async def users_set_active(request: Request[Any, Any, Any], me: Me, user_id: FromPath[int]) -> Template:
+    """Deactivate or reactivate an account (``active`` = 0 or 1); deactivating ends its sessions
+    and revokes its API tokens. Admins cannot deactivate themselves (someone must stay in)."""
+    form = await form_dict(request)
+    active = form.get("active") == "1"
+    if await User.select(User.id).where(User.id == user_id).first() is None:
+        raise NotFoundException("Not found.")
+    if user_id == me.user_id and not active:
+        return await _users_page({}, {"_": gettext(locale(request),
+                                                   "Bạn không thể tự khoá tài khoản của mình.")}, 400)
+    await set_active(user_id, active)
+    await record(me, "user.activate" if active else "user.deactivate", "user", user_id, ip=client_ip(request))
+    return await _users_page({}, {})
+
+
+@post("/admin/users/{user_id:int}/role", guards=[requires_admin], **PAGE)
+async def users_set_role(request: Request[Any, Any, Any], me: Me, user_id: FromPath[int]) -> Template:
+    """Change a staff or admin account's role or area; its sessions end and its API tokens are
+    revoked (they were granted for the old role and area)."""
+    form = await form_dict(request)
+    province = form.get("area_province_code", "")
+    communes = [int(c) for c in form.get("area_commune_codes", "").replace(" ", "").split(",") if c.isdigit()]
+    if await User.select(User.id).where(User.id == user_id).first() is None:
+        raise NotFoundException("Not found.")
+    try:
+        await change_role(user_id, form.get("role", ""), int(province) if province.isdigit() else None,
+                          tuple(communes))
+    except AccountError as exc:
+        return await _users_page({}, {"_": pick(locale(request), exc.message_vi, exc.message_en)}, 400)
+    await record(me, "user.role_change", "user", user_id,
+                 changes={"role": form.get("role", ""), "area_province_code": province, "communes": communes},
+                 ip=client_ip(request))
+    return await _users_page({}, {})
 
 
 @post("/admin/users/{user_id:int}/reset-link", guards=[requires_staff], **PAGE)
@@ -245,6 +311,7 @@ async def tokens_page(me: Me) -> Template:
 @post("/account/tokens", guards=[requires_user], **PAGE)
 async def tokens_create(request: Request[Any, Any, Any], me: Me) -> Template:
     """The clear token is shown on this response only; afterwards only its hash exists."""
+    require_session(me)
     form = await form_dict(request)
     row, clear = await create_token(me.user_id, form.get("name", ""))
     await record(me, "token.create", "api_token", row["id"], ip=client_ip(request))
@@ -277,6 +344,8 @@ ROUTES = [
     set_language,
     users_page,
     users_create,
+    users_set_active,
+    users_set_role,
     reset_link_create,
     reset_form,
     reset_submit,

@@ -27,6 +27,10 @@ class User(Table, tablename="app_user"):
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+    session_generation = Integer(default=0)
+    """Moved on by a password change or reset, a deactivation or a change of role or area: a
+    session remembers the generation it was signed in under and is over once they differ
+    (``ocop.accounts.sessions``)."""
 
 
 class ApiToken(Table, tablename="api_token"):
@@ -64,3 +68,12 @@ class AuditEvent(Table, tablename="audit_event"):
     changes = JSON(default={})
     ip = Varchar(length=64, default="")
     at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class DatabaseInstance(Table, tablename="database_instance"):
+    """One row: a random id given to this database at its first start. Sessions and the sign-in
+    throttle's counters live in Redis, which may outlive the database (``ocop demo --fresh``, a
+    restore, a test database made anew): each carries this id and means nothing to another database."""
+
+    instance_id = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -30,6 +30,7 @@ from ocop.catalog.forms import PRODUCT_FIELDS as FORM_PRODUCT_FIELDS
 from ocop.catalog.inputs import Checked, check_certificate, check_product
 from ocop.catalog.photos import UPLOAD_BODY_LIMIT, PhotoRefused, add_photo
 from ocop.catalog.readiness import readiness
+from ocop.marketplace.jobs import kick
 from ocop.catalog.services import (
     ProductQuery,
     SkuTaken,
@@ -80,6 +81,7 @@ class ProductOut(msgspec.Struct):
     ingredients: str
     status: str
     updated_at: datetime
+    stock_buffer: int = 0
     stars: int | None = None
     certificate_expires_on: date | None = None
 
@@ -110,6 +112,7 @@ class ProductPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Tru
     width_cm: str | int | float | None | UnsetType = UNSET
     height_cm: str | int | float | None | UnsetType = UNSET
     stock: str | int | None | UnsetType = UNSET
+    stock_buffer: str | int | None | UnsetType = UNSET
     shelf_life_days: str | int | None | UnsetType = UNSET
     ingredients: str | UnsetType = UNSET
     draft: bool | UnsetType = UNSET
@@ -261,6 +264,7 @@ async def _save(
         product_id = await save_product(me, producer_id, product_id, checked, ip=client_ip(request))
     except SkuTaken:
         raise invalid([sku_error()]) from None
+    await kick(request.app.state.queue.redis)  # price, stock and content edits go out now
     return await _product_with_summary(product_id)
 
 

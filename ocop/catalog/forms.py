@@ -27,6 +27,7 @@ PRODUCT_FIELDS = {
     "width": "width_mm",
     "height": "height_mm",
     "stock": "stock",
+    "stock_buffer": "stock_buffer",
     "shelf_life_days": "shelf_life_days",
     "ingredients": "ingredients",
     "status": "status",

@@ -52,6 +52,7 @@ class ProductInput(msgspec.Struct, kw_only=True):
     width_mm: int | None | UnsetType = UNSET
     height_mm: int | None | UnsetType = UNSET
     stock: int | UnsetType = UNSET
+    stock_buffer: int | UnsetType = UNSET
     shelf_life_days: int | None | UnsetType = UNSET
     ingredients: str | UnsetType = UNSET
     status: str | UnsetType = UNSET
@@ -124,6 +125,7 @@ _PRODUCT_FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "width_mm": (parse_length_cm_to_mm, None),
     "height_mm": (parse_length_cm_to_mm, None),
     "stock": (parse_count, 0),
+    "stock_buffer": (parse_count, 0),
     "shelf_life_days": (parse_count, None),
     "ingredients": (_text, ""),
     "status": (_status, "draft"),

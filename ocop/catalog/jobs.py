@@ -60,6 +60,10 @@ async def normalize_image_row(store: Store, image_id: int) -> str:
             Image.error_message: message[:500],
         }
     ).where(Image.id == image_id)
+    if status == "ready":  # a new photo of a published product is a content change
+        from ocop.catalog.photos import photos_changed
+
+        await photos_changed(int(row["product"]))
     return status
 
 

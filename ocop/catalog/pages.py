@@ -10,6 +10,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from media.errors import MediaRejected
+from media.sniff import sniff_scan
 from ocop import db
 from ocop.accounts.access import owner_for_new_product
 from ocop.catalog.access import get_product
@@ -26,6 +28,7 @@ from ocop.catalog.photos import (
     set_cover,
 )
 from ocop.catalog.readiness import readiness
+from ocop.marketplace.jobs import kick
 from ocop.catalog.services import (
     ProductQuery,
     SkuTaken,
@@ -44,7 +47,6 @@ from ocop.web.render import client_ip, locale, render, see_other
 
 PAGE = {"include_in_schema": False, "guards": [requires_user]}
 MAX_SCAN_BYTES = 20 * 1024 * 1024
-SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
 
 
 def _int(value: str | None) -> int | None:
@@ -85,6 +87,7 @@ def _form_from_row(product: dict[str, Any], cert: dict[str, Any] | None) -> dict
             "ingredients",
             "ocop_group",
             "stock",
+            "stock_buffer",
             "shelf_life_days",
             "status",
         )
@@ -159,8 +162,10 @@ async def _scan_upload(request: Request[Any, Any, Any], form: Any) -> tuple[str,
         return "", {
             "cert_scan": pick(lang, "Tệp quá lớn (tối đa 20 MB).", "The file is too large (20 MB at most).")
         }
-    if scan.content_type not in SCAN_TYPES:
-        return "", {"cert_scan": pick(lang, "Chỉ nhận PDF hoặc ảnh.", "PDF or image files only.")}
+    try:  # the bytes decide, not the declared type (HTML sent as application/pdf is refused)
+        sniff_scan(data)
+    except MediaRejected as exc:
+        return "", {"cert_scan": pick(lang, exc.message_vi, exc.message_en)}
     return await request.app.state.media.put(data), {}
 
 
@@ -185,7 +190,9 @@ async def _submit(request: Request[Any, Any, Any], me: Me, product_id: int | Non
             errors[e.field] = pick(lang, e.message_vi, e.message_en)
     if errors:
         return _form_page(form, errors, product, status_code=400)
-    return see_other(f"/products/{product_id}")
+    await kick(request.app.state.queue.redis)  # price, stock and content edits go out now
+    repushed = getattr(product_id, "repushed", 0)
+    return see_other(f"/products/{product_id}" + (f"?repushed={repushed}" if repushed else ""))
 
 
 @post("/products/new", request_max_body_size=MAX_SCAN_BYTES + 1024 * 1024, **PAGE)
@@ -209,7 +216,7 @@ async def _photos_context(product: dict[str, Any]) -> dict[str, Any]:
 
 
 @get("/products/{product_id:int}", **PAGE)
-async def product_detail(me: Me, product_id: FromPath[int]) -> Template:
+async def product_detail(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Template:
     product = await get_product(me, product_id)
     cert = await current_certificate(product_id)
     images = await images_of(product_id)
@@ -220,6 +227,7 @@ async def product_detail(me: Me, product_id: FromPath[int]) -> Template:
         images=images,
         readiness=readiness(product, cert, images, today_vn()),
         group=next((g for g in GROUPS if g.code == product["ocop_group"]), None),
+        repushed=request.query_params.get("repushed", "").isdigit(),
     )
 
 

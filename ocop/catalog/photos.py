@@ -96,6 +96,7 @@ async def move_photo(product_id: int, image_id: int, offset: int) -> None:
     j = max(0, min(len(ids) - 1, i + offset))
     ids[i], ids[j] = ids[j], ids[i]
     await _write_order(ids)
+    await photos_changed(product_id)
 
 
 async def set_cover(product_id: int, image_id: int) -> None:
@@ -103,9 +104,19 @@ async def set_cover(product_id: int, image_id: int) -> None:
     ids = await _ordered_ids(product_id)
     ids.remove(image_id)
     await _write_order([image_id, *ids])
+    await photos_changed(product_id)
 
 
 async def delete_photo(product_id: int, image_id: int) -> None:
     """Removes the row; the blobs stay in the content-addressed store (other rows may share them)."""
     await Image.delete().where((Image.id == image_id) & (Image.product == product_id))
     await _write_order(await _ordered_ids(product_id))
+    await photos_changed(product_id)
+
+
+async def photos_changed(product_id: int) -> None:
+    """Photos are content: listings whose payload changed are re-pushed (and reviewed again by the
+    marketplace); a no-op where nothing the marketplace gets changed."""
+    from ocop.marketplace.publishing import product_changed
+
+    await product_changed(product_id, cause="photos")

@@ -29,6 +29,17 @@ class SkuTaken(Exception):
     pass
 
 
+PARTIAL_FIELDS = frozenset({"price_vnd", "stock", "stock_buffer"})
+"""Fields that reach the marketplaces through the partial price/stock push; any other change is a
+content edit, which re-pushes the listing (and the marketplace reviews it again)."""
+
+
+class SavedProduct(int):
+    """The saved product's id, carrying how many listings an edit re-pushed for review."""
+
+    repushed: int = 0
+
+
 async def images_of(product_id: int) -> list[dict[str, Any]]:
     rows = await Image.select().where(Image.product == product_id).order_by(Image.position).order_by(Image.id)
     for row in rows:
@@ -48,7 +59,15 @@ async def save_product(
     """Insert the product, or update the fields it was given (the others keep their stored value),
     and write its current certificate; returns the product id. ``checked`` has been read and checked
     against the stored product (``ocop.catalog.inputs``). The audit event names the changed fields.
-    Raises SkuTaken when the producer already uses the SKU for another product."""
+    Raises SkuTaken when the producer already uses the SKU for another product.
+
+    On the marketplaces: a new stock count settles the orders seen so far (the producer's count has
+    them), and a price or stock change makes the product's listings due for the partial push, in
+    this same transaction (:mod:`ocop.marketplace.stock`); a content change re-pushes the listings
+    whose payload changed (``product_changed``), counted in the answer's ``repushed``."""
+    from ocop.marketplace import stock as market_stock
+    from ocop.marketplace.publishing import product_changed
+
     values = checked.product.given()
     if "name" in values:
         values["name_folded"] = fold(values["name"])
@@ -80,6 +99,10 @@ async def save_product(
                 {**{getattr(Product, k): v for k, v in values.items()}, Product.updated_at: datetime.now(UTC)}
             ).where(Product.id == product_id)
             action = "product.update"
+            if "stock" in changes:
+                await market_stock.stock_edited([product_id])
+            if PARTIAL_FIELDS & changes.keys():
+                await market_stock.bump([product_id])
         cert = checked.certificate
         if cert is not None or scan_key:
             existing = await current_certificate(product_id)
@@ -104,7 +127,11 @@ async def save_product(
             changes["certificate"] = {k: v for k, v in cert_values.items() if v not in (None, "")}
         if changes:
             await record(me, action, "product", product_id, producer_id=producer_id, changes=changes, ip=ip)
-    return product_id
+    saved = SavedProduct(product_id)
+    if action == "product.update" and set(changes) - PARTIAL_FIELDS:
+        requested = await product_changed(product_id, cause=f"user:{me.user_id}")
+        saved.repushed = sum(1 for r in requested if r.changed)
+    return saved
 
 
 async def add_certificate(

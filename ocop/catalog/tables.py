@@ -29,6 +29,7 @@ class Product(Table, tablename="product"):
     height_mm = Integer(null=True, default=None)
     price_vnd = BigInt(null=True, default=None)
     stock = Integer(default=0)
+    stock_buffer = Integer(default=0)  # units kept back from what each marketplace is offered
     shelf_life_days = Integer(null=True, default=None)
     ingredients = Text(default="")
     status = Varchar(length=16, default="draft", index=True)  # draft | active | archived

@@ -6,8 +6,8 @@ token; the run page polls a small progress fragment (HTMX ``every 1s``) until th
 then sends the browser to the batch's result page (a dry run has no batch: its result is shown on
 the run page itself, from the run state in Redis, see :mod:`ocop.imports.runs`).
 
-Who sees what: staff see the batches they ran and those run by staff of their own province;
-admins see every batch (issue 3 "Accounts and roles": the area is the province).
+Who sees what: admins every batch; staff the batches they ran and those run by staff whose whole
+area lies inside theirs (the rule and its reason: ``ocop.imports.access``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff
 from ocop.domain import admin_units
 from ocop.imports import runs, zip_guard
+from ocop.imports.access import author_columns, batch_clause, can_see_batch
 from ocop.imports.jobs import import_job_id
 from ocop.imports.readers import SPREADSHEET_SUFFIXES, TEXT_SUFFIXES, UnreadableFile, read_file
 from ocop.imports.report import write_error_file
@@ -57,28 +58,15 @@ class UploadRefused(Exception):
         self.message_en = message_en
 
 
-def batch_scope(me: Principal) -> Any:
-    """Where-clause on ImportBatch for what ``me`` may see; None for admins."""
-    if me.is_admin:
-        return None
-    mine = ImportBatch.created_by == me.user_id
-    if me.area_province_code is None:
-        return mine
-    return mine | (
-        (ImportBatch.created_by.role == "staff")
-        & (ImportBatch.created_by.area_province_code == me.area_province_code)
-    )
-
-
 async def _batch(me: Principal, batch_id: int) -> dict[str, Any]:
     query = ImportBatch.select(
-        *ImportBatch.all_columns(), ImportBatch.created_by.username.as_alias("by")
+        *ImportBatch.all_columns(), ImportBatch.created_by.username.as_alias("by"), *author_columns()
     ).where(ImportBatch.id == batch_id)
-    scope = batch_scope(me)
+    scope = batch_clause(me)
     if scope is not None:
         query = query.where(scope)
     row = await query.first()
-    if row is None:
+    if row is None or not can_see_batch(me, row):
         raise NotFoundException("Not found.")
     return row
 
@@ -130,13 +118,14 @@ async def _history(me: Principal) -> list[dict[str, Any]]:
         ImportBatch.select(
             ImportBatch.id, ImportBatch.file_name, ImportBatch.dry_run, ImportBatch.rows, ImportBatch.created,
             ImportBatch.updated, ImportBatch.unchanged, ImportBatch.failed, ImportBatch.started_at,
-            ImportBatch.created_by.username.as_alias("by"),
+            ImportBatch.created_by, ImportBatch.created_by.username.as_alias("by"), *author_columns(),
         )
         .order_by(ImportBatch.id, ascending=False)
         .limit(HISTORY_LIMIT)
     )
-    scope = batch_scope(me)
-    return await (query.where(scope) if scope is not None else query)
+    scope = batch_clause(me)
+    rows = await (query.where(scope) if scope is not None else query)
+    return [row for row in rows if can_see_batch(me, row)]
 
 
 async def _upload_page(me: Principal, *, status_code: int = 200, error: tuple[str, str] | None = None,

@@ -146,6 +146,7 @@ async def _write(engine: Engine, records: Sequence[RowRecord], summary: WriteSum
             certificate_updates.append((target["id"], cert_changes))
         summary.outcomes.append(RowOutcome(record.row, "updated", current["id"], bool(record.images)))
     await _update_rows(engine, Product, product_updates)
+    await _tell_marketplaces(product_updates)
     await _update_rows(engine, Certificate, certificate_updates)
     for chunk in _chunks(certificate_inserts):
         await _insert_rows(engine, Certificate, ("product", *CERTIFICATE_FIELDS, "created_at"), chunk)
@@ -163,6 +164,16 @@ async def _write(engine: Engine, records: Sequence[RowRecord], summary: WriteSum
         if progress is not None:
             progress(done, total)
     summary.outcomes.sort(key=lambda o: o.row)
+
+
+async def _tell_marketplaces(product_updates: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """A new stock count or price of a product already listed goes out through the marketplaces'
+    partial push, as an edit on the product page does (:mod:`ocop.marketplace.stock`)."""
+    from ocop.catalog.services import PARTIAL_FIELDS
+    from ocop.marketplace import stock as market_stock
+
+    await market_stock.stock_edited(pid for pid, changes in product_updates if "stock" in changes)
+    await market_stock.bump(pid for pid, changes in product_updates if PARTIAL_FIELDS & changes.keys())
 
 
 async def _insert_rows(engine: Engine, table: type[Table], columns: Sequence[str], rows: Sequence[tuple[Any, ...]],

@@ -28,7 +28,7 @@ from connectors.base import (
 )
 from ocop.jobs.queue import QUEUE_NAME
 from ocop.jobs.registry import cron, job
-from ocop.marketplace import listings, shops
+from ocop.marketplace import listings, shops, stock
 from ocop.marketplace.media import public_url, read_rendition
 from ocop.marketplace.payload import build_draft
 from ocop.marketplace.publishing import unlist_expired
@@ -94,13 +94,15 @@ async def dispatch_due(redis: Any, *, limit: int = 500) -> int:
 
 
 async def kick(redis: Any) -> None:
-    """Hand due work to the queue now, right after a publish or unlist request, rather than at the
-    dispatcher's next tick. Failure is fine: the request is already in the database (the outbox)
-    and the dispatcher will send it."""
+    """Hand due work to the queue now, right after a publish or unlist request (or an edit),
+    rather than at the dispatcher's next tick: whole pushes and partial price/stock pushes.
+    Failure is fine: the request is already in the database (the outbox) and the dispatcher will
+    send it."""
     try:
         await dispatch_due(redis, limit=200)
     except Exception:  # noqa: BLE001 - Redis down: the outbox keeps the request
-        return
+        pass
+    await stock.kick(redis)
 
 
 @cron(second={0, 20, 40}, minute=None, timeout_s=60)
@@ -169,11 +171,14 @@ async def _push(rt: MarketRuntime, listing: Listing, marketplace: str,
             external_id = found.external_id
             await Listing.update({Listing.external_item_id: external_id}).where(Listing.id == listing.id)
             await client.update_item(creds, external_id, product)
+            await stock.sent_with_publish(listing.id, product.price_vnd, product.stock)
             return external_id, None
         ref = await client.create_item(creds, product)
         await Listing.update({Listing.external_item_id: ref.external_id}).where(Listing.id == listing.id)
+        await stock.sent_with_publish(listing.id, product.price_vnd, product.stock)
         return ref.external_id, ref.state
     await client.update_item(creds, external_id, product)
+    await stock.sent_with_publish(listing.id, product.price_vnd, product.stock)
     return external_id, None
 
 

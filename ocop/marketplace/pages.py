@@ -15,14 +15,17 @@ from litestar.response import Redirect, Template
 from piccolo.query.functions.aggregate import Count
 
 from ocop import db
-from ocop.accounts.access import get_producer, producer_scope
+from ocop.accounts.access import get_producer, owned_by, producer_scope
 from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
 from ocop.accounts.tables import User
 from ocop.catalog.tables import Product
+from ocop.domain.dates import VN_TZ
+from ocop.marketplace import oauth_state
 from ocop.marketplace.jobs import kick
 from ocop.marketplace.listings import STATE_LABELS
+from ocop.marketplace import stock
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.reasons import cause_words, explain, halves, user_ids_of
 from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
@@ -101,8 +104,9 @@ async def connect(request: Request[Any, Any, Any], me: Me, marketplace: FromPath
     market = request.app.state.market
     await record(me, "shop.connect_started", "producer", producer_id, producer_id=producer_id,
                  changes={"marketplace": marketplace}, ip=client_ip(request))
-    return Redirect(path=authorize_url(market.env, market.settings.resolved_secret_key(), producer_id, marketplace),
-                    status_code=303)
+    url = authorize_url(market.env, market.settings.resolved_secret_key(), producer_id, marketplace,
+                        nonce=oauth_state.start(request))
+    return Redirect(path=url, status_code=303)
 
 
 @get("/shops/callback/{marketplace:str}", **PAGE)
@@ -113,6 +117,7 @@ async def callback(request: Request[Any, Any, Any], me: Me, marketplace: FromPat
     try:
         producer_id = verify_state(market.settings.resolved_secret_key(), params.get("state", ""), marketplace)
         await producer_for(me, producer_id)
+        await oauth_state.claim(request, params.get("state", ""))
         shop = await complete_authorization(market.env, market.cipher, market.settings.resolved_secret_key(),
                                             marketplace, code=code, state=params.get("state", ""),
                                             shop_id=params.get("shop_id") or None)
@@ -144,8 +149,10 @@ async def _listing_context(product: dict[str, Any]) -> dict[str, Any]:
     product_id = product["id"]
     shops = await Shop.select().where(Shop.producer == product["producer"]).order_by(Shop.marketplace)
     rows = await Listing.select().where(Listing.product == product_id)
-    for row in rows:
+    for row in rows:  # times are shown in Vietnam's time
         row["explained"] = explain(row["last_error"]) if row["state"] in ("failed", "rejected") else None
+        pushed_at = row["stock_pushed_at"]
+        row["stock_pushed_vn"] = pushed_at.astimezone(VN_TZ).strftime("%H:%M:%S %d/%m/%Y") if pushed_at else ""
     by_shop = {r["shop"]: r for r in rows}
     events = await (ListingEvent.select().where(ListingEvent.listing.is_in([r["id"] for r in rows] or [0]))
                     .order_by(ListingEvent.id, ascending=False).limit(30))
@@ -170,7 +177,9 @@ async def product_listings(request: Request[Any, Any, Any], me: Me, product_id: 
     context = await _listing_context(product)
     params = request.query_params
     message = PUBLISH_MESSAGES.get(params.get("err", "")) or PUBLISH_MESSAGES.get(params.get("msg", ""))
-    return render("marketplace/product.html", message=message, is_error=bool(params.get("err")), **context)
+    return render("marketplace/product.html", message=message, is_error=bool(params.get("err")), **context,
+                  stock=(await stock.availability([product_id])).get(product_id),
+                  pushed=params.get("stock") == "pushed")
 
 
 @get("/products/{product_id:int}/marketplaces/status", **PAGE)
@@ -242,9 +251,24 @@ async def unlist(request: Request[Any, Any, Any], me: Me, listing_id: FromPath[i
     return see_other(f"/products/{row['product']}/marketplaces?msg=unlisted")
 
 
+@post("/products/{product_id:int}/stock/push", **PAGE)
+async def push_stock_again(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Redirect:
+    """Send ocop's price and stock to every marketplace of the product again (partial push)."""
+    product = await get_product(me, product_id)
+    count = await stock.push_again(product_id)
+    await record(me, "listing.stock_push", "product", product_id, producer_id=product["producer"],
+                 changes={"listings": count}, ip=client_ip(request))
+    await kick(request.app.state.queue.redis)
+    return see_other(f"/products/{product_id}/marketplaces?stock=pushed#stock")
+
+
 @get("/sync", include_in_schema=False, guards=[requires_staff])
 async def sync_page(me: Me) -> Template:
-    runs = await SyncRun.select().order_by(SyncRun.id, ascending=False).limit(50)
+    """The sync runs and failing listings of the shops in your area (admins: all, and the runs of
+    no shop)."""
+    runs_query = SyncRun.select(*SyncRun.all_columns()).order_by(SyncRun.id, ascending=False).limit(50)
+    run_scope = owned_by(me, SyncRun.shop.producer)  # runs of no shop (the whole service): admins only
+    runs = await (runs_query.where(run_scope) if run_scope is not None else runs_query)
     scope = producer_scope(me)
     producers = Producer.select(Producer.id)
     if scope is not None:
@@ -311,5 +335,5 @@ async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
                   done=total - waiting, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
 
 
-ROUTES = [shops_page, connect, callback, product_listings, product_listings_status, publish, unlist, sync_page,
-          bulk_publish, bulk_progress]
+ROUTES = [shops_page, connect, callback, product_listings, product_listings_status, publish, unlist,
+          push_stock_again, sync_page, bulk_publish, bulk_progress]

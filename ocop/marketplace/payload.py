@@ -2,6 +2,10 @@
 
 The hash covers every business field and the photos' content keys (not the marketplace image ids,
 which differ per shop), so "re-push only when what we would send changed" is a string compare.
+Price and stock are left out of it: they travel through the partial price/stock push
+(:mod:`ocop.marketplace.stock`), and a change of either must never re-push (and re-review) the item.
+The stock a whole push carries is ocop's offer (available less the safety buffer), the same number a
+partial push would send.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from connectors.base import ProductInput
 from ocop import db
 from ocop.catalog.certificates import current_certificate
 from ocop.catalog.tables import Image, Product
+from ocop.marketplace.stock import offered_stock
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,7 @@ async def build_draft(product_id: int, marketplace: str, seller_sku: str) -> Dra
         name=product["name"],
         description=product["description"] or product["name"],
         price_vnd=int(product["price_vnd"] or 0),
-        stock=int(product["stock"] or 0),
+        stock=await offered_stock(product_id),
         weight_g=int(product["weight_g"] or 0),
         length_cm=_cm(product["length_mm"]),
         width_cm=_cm(product["width_mm"]),
@@ -65,5 +70,6 @@ async def build_draft(product_id: int, marketplace: str, seller_sku: str) -> Dra
         ocop_group=int(product["ocop_group"] or 1),
         unit=product["unit"] or "",
     )
-    digest = hashlib.sha256(msgspec.json.encode(item) + b"|" + "|".join(keys).encode()).hexdigest()
+    content = msgspec.structs.replace(item, price_vnd=0, stock=0)
+    digest = hashlib.sha256(msgspec.json.encode(content) + b"|" + "|".join(keys).encode()).hexdigest()
     return Draft(product=item, image_keys=keys, hash=digest)

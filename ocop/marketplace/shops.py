@@ -1,8 +1,10 @@
 """Connecting a producer's marketplace shop: the real authorization redirect, the callback that
 stores tokens encrypted, and refreshing them ahead of expiry.
 
-The OAuth ``state`` is signed (HMAC with the secret key) and carries the producer and an expiry,
-so a callback cannot attach a shop to someone else's account.
+The OAuth ``state`` is signed (HMAC with the secret key) and carries the producer, an expiry and
+a random nonce, so a callback cannot attach a shop to someone else's account. The nonce binds the
+state to the browser session that started the connection and makes it single-use
+(``ocop.marketplace.oauth_state``).
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def sign_state(secret: str, producer_id: int, marketplace: str, now: float | None = None) -> str:
-    body = _b64(json.dumps({"p": producer_id, "m": marketplace, "e": int((now or time.time()) + STATE_TTL_S)}).encode())
+def sign_state(secret: str, producer_id: int, marketplace: str, now: float | None = None,
+               nonce: str = "") -> str:
+    body = _b64(json.dumps({"p": producer_id, "m": marketplace, "e": int((now or time.time()) + STATE_TTL_S),
+                            "n": nonce}).encode())
     mac = _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
     return f"{body}.{mac}"
 
@@ -56,9 +60,17 @@ def verify_state(secret: str, state: str, marketplace: str, now: float | None = 
     return int(data["p"])
 
 
-def authorize_url(env: MarketplaceEnv, secret: str, producer_id: int, marketplace: str) -> str:
+def state_nonce(state: str) -> str:
+    """The nonce inside a state already checked by :func:`verify_state` ("" for none)."""
+    body = state.partition(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))).get("n") or "")
+
+
+def authorize_url(env: MarketplaceEnv, secret: str, producer_id: int, marketplace: str,
+                  nonce: str = "") -> str:
     client = env.client(marketplace)
-    return client.authorize_url(env.apps[marketplace].redirect_url, state=sign_state(secret, producer_id, marketplace))
+    return client.authorize_url(env.apps[marketplace].redirect_url,
+                                state=sign_state(secret, producer_id, marketplace, nonce=nonce))
 
 
 def _extra(shop: Shop) -> dict[str, object]:

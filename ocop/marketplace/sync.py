@@ -16,7 +16,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from connectors.base import AuthExpiredError, ConnectorError, MarketOrder, OrderRef, RetryableError, ShopCredentials
 from ocop import db
-from ocop.marketplace import listings, sales_facts as facts, shops
+from ocop.marketplace import listings, sales_facts as facts, shops, stock
 from ocop.marketplace.runtime import MarketRuntime
 from ocop.marketplace.tables import Listing, Order, Shop
 
@@ -123,9 +123,11 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
     (SQLite: driver executemany; PostgreSQL: one unnest upsert returning ids, then COPY for the
     lines), so a sync page of thousands of orders never costs a query per order. The orders'
     dashboard facts (:mod:`ocop.marketplace.sales_facts`) are replaced in the same transaction, so they can
-    never disagree with the lines."""
+    never disagree with the lines; so are the stock holds of the lines (:mod:`ocop.marketplace.stock`),
+    so an order lowers ocop's stock exactly once and the listings to tell are due when it commits."""
     if not orders:
         return 0
+    shop = await Shop.select(Shop.marketplace).where(Shop.id == shop_id).first()
     listing_rows = await Listing.select(Listing.id, Listing.seller_sku, Listing.product).where(Listing.shop == shop_id)
     sku_to_listing = {r["seller_sku"]: r["id"] for r in listing_rows}
     listing_product = {r["id"]: r["product"] for r in listing_rows}
@@ -154,6 +156,8 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
                     await db.execute(conn, f'DELETE FROM {table} WHERE "order" IN ({marks})', list(chunk))
             await db.executemany(conn, _INSERT_LINE, line_rows)
             await db.executemany(conn, facts.INSERT, fact_rows)
+        await stock.record_orders(conn, shop_id, shop["marketplace"] if shop else "", by_id.values(), sku_to_listing,
+                                  listing_product)
     return len(by_id)
 
 
@@ -199,6 +203,7 @@ async def sync_shop_orders(rt: MarketRuntime, shop: Shop, *, now: datetime | Non
             failure = failure or exc
             continue
         stored += await ingest_orders(shop.id, found)
+        await stock.kick(rt.redis)  # the other marketplaces hear of it now, not at the dispatcher's tick
     if failure is not None:
         raise failure
     await Shop.update({Shop.orders_synced_until: now}).where(Shop.id == shop.id)

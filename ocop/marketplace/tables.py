@@ -51,6 +51,18 @@ class Listing(Table, tablename="listing"):
     image_map = JSON(default={})  # media key -> marketplace image id (uploaded once per shop)
     published_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
+    # The stock outbox (ocop.marketplace.stock): price and stock go out through the marketplace's
+    # partial endpoint, never a whole re-push. ``stock_version`` is bumped whenever the listing
+    # should be told a new number; a push acknowledges the version it read.
+    stock_version = Integer(default=0)
+    stock_pushed_version = Integer(default=0)
+    stock_shown = Integer(null=True, default=None)  # what the marketplace shows, as far as we know
+    price_shown = BigInt(null=True, default=None)
+    stock_next_at = Timestamptz(null=True, default=None, index=True)  # due for a stock push
+    stock_lease_until = Timestamptz(null=True, default=None)
+    stock_attempts = Integer(default=0)
+    stock_error = Text(default="")
+    stock_pushed_at = Timestamptz(null=True, default=None)
 
 
 class Order(Table, tablename="market_order"):
@@ -124,3 +136,26 @@ class SyncRun(Table, tablename="sync_run"):
     ok = Boolean(default=True)
     counts = JSON(default={})
     error = Text(default="")
+
+
+class StockHold(Table, tablename="stock_hold"):
+    """The stock ledger: units of one product that one marketplace order line holds, one row per
+    (shop, marketplace order id, line seller SKU), rewritten on every ingest of that order, so
+    re-reading an order never counts it twice. ``units`` is what the line holds now (0 once it is
+    cancelled); ``settled`` is the part of it already in the producer's own count, as of their
+    last stock edit. Available = ``Product.stock`` − Σ(``units`` − ``settled``)
+    (:mod:`ocop.marketplace.stock`)."""
+
+    shop = ForeignKey(Shop)  # the unique (shop, marketplace_order_id, seller_sku) index serves it
+    marketplace_order_id = Varchar(length=64)
+    seller_sku = Varchar(length=64)
+    product = ForeignKey(Product, index=True)
+    listing = Integer(null=True, default=None)
+    quantity = Integer(default=0)
+    units = Integer(default=0)
+    settled = Integer(default=0)
+    shipped = Boolean(default=False)  # seen shipped once: a later return does not give back
+    status = Varchar(length=24, default="")
+    raw_status = Varchar(length=40, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -11,14 +11,15 @@ from litestar.response import Redirect, Template
 from ocop.accounts.access import get_producer
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, current_user, requires_user
-from ocop.accounts.sessions import rotate_session
+from ocop.accounts.ratelimit import login_limiter, minutes
+from ocop.accounts.sessions import sign_in
 from ocop.accounts.tables import User
 from ocop.catalog.tables import Product
 from ocop.domain.ocop import ProducerKind
 from ocop.domain.phone import format_phone
 from ocop.producers.addresses import province_name, province_options, ward_name, ward_options
 from ocop.producers.services import SignupInvalid, sign_up, update_producer
-from ocop.web.i18n import pick
+from ocop.web.i18n import gettext, pick
 from ocop.web.render import client_ip, form_dict, locale, render, see_other
 
 PAGE = {"include_in_schema": False}
@@ -47,6 +48,15 @@ async def signup_form(request: Request[Any, Any, Any]) -> Template | Redirect:
 @post("/signup", **PAGE)
 async def signup(request: Request[Any, Any, Any]) -> Template | Redirect:
     form = await form_dict(request)
+    wait = await login_limiter(request.app).signup_attempt(client_ip(request))
+    if wait:  # each submission tells whether a username or tax code exists: not for scraping
+        kept = {k: v for k, v in form.items() if k not in ("password", "confirm")}
+        message = gettext(locale(request),
+                          "Quá nhiều lần đăng ký từ địa chỉ này. Vui lòng thử lại sau {minutes} phút.",
+                          minutes=minutes(wait))
+        page = _signup_page(kept, {"_": message}, 429)
+        page.headers["Retry-After"] = str(wait)
+        return page
     try:
         producer, user_id = await sign_up(form)
     except SignupInvalid as exc:
@@ -54,7 +64,7 @@ async def signup(request: Request[Any, Any, Any]) -> Template | Redirect:
         errors = {e.field: pick(lang, e.message_vi, e.message_en) for e in exc.errors}
         kept = {k: v for k, v in form.items() if k not in ("password", "confirm")}
         return _signup_page(kept, errors, 400)
-    rotate_session(request, {"uid": user_id})
+    sign_in(request, {"id": user_id, "session_generation": 0})
     await User.update({User.locale: locale(request)}).where(
         User.id == user_id
     )  # keep the language they signed up in

@@ -9,8 +9,8 @@ stack at a quarter of the server's CPU. So:
   (bound to every log line of the handler), the deadline (:func:`ocop.web.deadline.call_within`)
   and the Prometheus request metrics, sharing one wrapped ``send``;
 * :func:`edge_send_hook` (app-level ``before_send``, so router 404s and the outer exception
-  handler's answers get it too): the ``X-Request-ID`` header, the security headers and the one
-  access line per request.
+  handler's answers get it too): the ``X-Request-ID`` header, the security headers (with
+  ``Cache-Control: no-store`` on authenticated answers) and the one access line per request.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from ocop.web.deadline import answer_timeout, call_within
 from ocop.web.logs import ensure_request_id, loggable_path, write_access_line
-from ocop.web.security_headers import missing_from, security_headers
+from ocop.web.security_headers import missing_from, needs_no_store, security_headers, with_no_store
 
 
 class RequestMetrics:
@@ -132,15 +132,17 @@ def edge_middleware(timeout_s: float, metrics: RequestMetrics) -> type:
     return EdgeMiddleware
 
 
-def edge_send_hook(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+def edge_send_hook(*, hsts: bool, session_cookie: str) -> Callable[[Message, Scope], Awaitable[None]]:
     """The app-level ``before_send`` hook: on the response start, echo the request id, add the
     security headers the response lacks and write the access line (the path, never the query
-    string), then unbind the request id from the logging context.
+    string), then unbind the request id from the logging context. ``session_cookie``: the session
+    cookie's name, whose presence makes an answer private (``Cache-Control: no-store``).
 
     Async although it awaits nothing: Litestar runs a sync hook in a worker thread for every
     message, which cost 0.3 ms per request (tests/bench/load_bench.py). The header list is copied,
     never extended in place: a response object may be reused (cached responses)."""
     fixed = security_headers(hsts=hsts)
+    session_cookie_is = f"{session_cookie}=".encode()
 
     async def hook(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start" or scope["type"] != "http":
@@ -148,6 +150,8 @@ def edge_send_hook(*, hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]
         request_id = ensure_request_id(scope)
         headers = list(message.get("headers") or ())
         headers += [(b"x-request-id", request_id.encode()), *missing_from(headers, fixed)]
+        if needs_no_store(scope, session_cookie_is):
+            headers = with_no_store(headers)
         message["headers"] = headers  # type: ignore[typeddict-item]
         started = scope["state"].get("request_started", time.perf_counter())
         write_access_line(scope["method"], loggable_path(scope), message["status"],

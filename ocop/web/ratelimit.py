@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,58 +125,47 @@ def _bulk(value: bytes) -> bytes:
 MAX_KEPT_CONNECTIONS = 32
 
 
-class ApiRateLimiter:
-    """The GCRA bucket per identity. ``redis`` is a pooled ``redis.asyncio.Redis`` (arq's pool).
+class KeptScript:
+    """One Lua script, run atomically by Redis with ``EVALSHA`` on connections kept out of a pooled
+    ``redis.asyncio.Redis`` client (arq's pool). Every Redis-side counter of the service goes through
+    this one runner: the API's GCRA bucket (:class:`ApiRateLimiter`) and the sign-in and sign-up
+    throttles (``ocop.accounts.ratelimit``).
 
     Why not ``redis.register_script`` (``AsyncScript``) or ``execute_command``: every call then goes
     through the pool's lock, ``ensure_connection`` (a socket poll, ``can_read_destructive``),
     ``Retry.call_with_retry``, command packing and the script wrapper. A py-spy profile of the load
     bench put that at ~7.5 % of server CPU per API request; ``tests/bench/ratelimit_bench.py``
     measured ~80–110 µs of client CPU per call that way against ~18–30 µs here (uvloop or asyncio),
-    most of what is left being the socket send itself. So the limiter keeps a few connections
-    checked out of that same pool (the client stays their owner: its ``aclose()`` closes them too) and sends one
-    pre-encoded ``EVALSHA`` on them: the command's constant parts (sha, number of keys, interval,
-    burst) are packed once, only the key changes per request.
+    most of what is left being the socket send itself. So a few connections stay checked out of that
+    same pool (the client stays their owner: its ``aclose()`` closes them too) and a pre-encoded
+    ``EVALSHA`` is sent on them.
 
     What the pool's check-out does on each use is done here on failure instead: a kept connection
     the server closed meanwhile (restart, idle timeout, ``CLIENT KILL``) fails on use with
-    ``ConnectionError`` and the check is retried once on a fresh connection from the pool; any other
+    ``ConnectionError`` and the call is retried once on a fresh connection from the pool; any other
     failure or a cancellation hands the connection back to the pool (redis-py has already
-    disconnected it if its state is unknown, so no stray reply is read by the next check).
+    disconnected it if its state is unknown, so no stray reply is read by the next call).
     ``NOSCRIPT`` (the server's script cache was flushed, or a fail-over to a server that never saw
     the script) loads the script and retries, as ``AsyncScript`` does; ``SCRIPT LOAD`` rather than
     ``EVAL`` because recent Redis versions evict ``EVAL``-cached scripts in LRU order while loaded
     ones stay until ``SCRIPT FLUSH`` (redis.io, commands/eval and commands/script-load).
     """
 
-    def __init__(self, redis: Any, rate: ApiRate, *, namespace: str = "") -> None:
+    def __init__(self, redis: Any, lua: str) -> None:
         self._pool: ConnectionPool = redis.connection_pool
-        self._burst = max(1, rate.burst)
-        self._policy = rate.policy
-        self._prefix = (f"{KEY_PREFIX}{namespace}:" if namespace else KEY_PREFIX).encode()
-        script = _GCRA_LUA.encode()
-        sha = hashlib.sha1(script).hexdigest().encode()
-        self._head = b"*6\r\n" + _bulk(b"EVALSHA") + _bulk(sha) + _bulk(b"1")
-        self._tail = _bulk(b"%d" % rate.interval_ms) + _bulk(b"%d" % self._burst)
+        script = lua.encode()
+        self.sha = hashlib.sha1(script).hexdigest().encode()
         self._load = b"*3\r\n" + _bulk(b"SCRIPT") + _bulk(b"LOAD") + _bulk(script)
         self._kept: list[AbstractConnection] = []
 
-    def command(self, identity: str) -> bytes:
-        """The RESP bytes of ``EVALSHA sha 1 <key> <interval_ms> <burst>`` for ``identity``."""
-        key = self._prefix + identity.encode()
-        return b"%s$%d\r\n%s\r\n%s" % (self._head, len(key), key, self._tail)
+    def pack(self, keys: Sequence[str | bytes], args: Sequence[str | bytes | int]) -> bytes:
+        """The RESP bytes of ``EVALSHA sha <n keys> <keys...> <args...>``."""
+        parts = [b"EVALSHA", self.sha, b"%d" % len(keys), *map(_bytes, keys), *map(_bytes, args)]
+        return b"*%d\r\n" % len(parts) + b"".join(_bulk(part) for part in parts)
 
-    async def check(self, identity: str) -> Decision:
-        """Take one request from ``identity``'s bucket, or say how long to wait."""
-        allowed, remaining, retry_ms, reset_ms = await self._run(self.command(identity))
-        return Decision(
-            allowed=bool(allowed),
-            limit=self._burst,
-            remaining=int(remaining),
-            retry_after_s=max(1, math.ceil(int(retry_ms) / 1000)),
-            reset_s=max(0, math.ceil(int(reset_ms) / 1000)),
-            policy=self._policy,
-        )
+    async def call(self, keys: Sequence[str | bytes], args: Sequence[str | bytes | int]) -> Any:
+        """Run the script on ``keys`` with ``args``; its reply as redis-py parses it."""
+        return await self._run(self.pack(keys, args))
 
     async def _run(self, command: bytes) -> Any:
         if self._kept:
@@ -204,6 +193,43 @@ class ApiRateLimiter:
         else:
             await self._pool.release(conn)
         return reply
+
+
+def _bytes(value: str | bytes | int) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode()
+
+
+class ApiRateLimiter(KeptScript):
+    """The GCRA bucket per identity. ``redis`` is a pooled ``redis.asyncio.Redis`` (arq's pool).
+    Every API request pays for this check, so its command's constant parts (sha, number of keys,
+    interval, burst) are packed once and only the key changes per request."""
+
+    def __init__(self, redis: Any, rate: ApiRate, *, namespace: str = "") -> None:
+        super().__init__(redis, _GCRA_LUA)
+        self._burst = max(1, rate.burst)
+        self._policy = rate.policy
+        self._prefix = (f"{KEY_PREFIX}{namespace}:" if namespace else KEY_PREFIX).encode()
+        self._head = b"*6\r\n" + _bulk(b"EVALSHA") + _bulk(self.sha) + _bulk(b"1")
+        self._tail = _bulk(b"%d" % rate.interval_ms) + _bulk(b"%d" % self._burst)
+
+    def command(self, identity: str) -> bytes:
+        """The RESP bytes of ``EVALSHA sha 1 <key> <interval_ms> <burst>`` for ``identity``."""
+        key = self._prefix + identity.encode()
+        return b"%s$%d\r\n%s\r\n%s" % (self._head, len(key), key, self._tail)
+
+    async def check(self, identity: str) -> Decision:
+        """Take one request from ``identity``'s bucket, or say how long to wait."""
+        allowed, remaining, retry_ms, reset_ms = await self._run(self.command(identity))
+        return Decision(
+            allowed=bool(allowed),
+            limit=self._burst,
+            remaining=int(remaining),
+            retry_after_s=max(1, math.ceil(int(retry_ms) / 1000)),
+            reset_s=max(0, math.ceil(int(reset_ms) / 1000)),
+            policy=self._policy,
+        )
 
 
 def deployment_namespace(database_url: str) -> str:

@@ -83,3 +83,29 @@ def test_mpo_phone_photo_is_decoded_at_reduced_scale_and_not_counted_twice() -> 
     im = open_checked(data, "JPEG", Limits(max_pixels=12_000_000))
     assert im.format == "MPO"
     assert decode(im, [SHOPEE]).size == (2000, 1500)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 60_000), (60_000, 1), (2_100, 100)])
+def test_extreme_aspect_ratios_are_refused_with_a_clear_message(width: int, height: int) -> None:
+    """A 1×60000 strip is within the pixel cap, yet no marketplace profile can show it: refused
+    from the header, saying why in both languages."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (width, height), 200).save(out, "PNG")
+    refusal = _refusal(out.getvalue(), "PNG")
+    assert refusal.code == "extreme_aspect"
+    assert f"{width}×{height}" in refusal.message_vi and "quá dài hoặc quá hẹp" in refusal.message_vi
+    assert "at most 20 times" in refusal.message_en
+
+
+def test_a_panorama_within_the_ratio_is_accepted() -> None:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("L", (2_000, 100), 200).save(out, "PNG")
+    open_checked(out.getvalue(), "PNG", DEFAULT_LIMITS).close()

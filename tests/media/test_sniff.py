@@ -50,3 +50,18 @@ def test_markup_in_the_middle_of_a_big_file_is_scanned_only_at_the_ends() -> Non
     assert sniff(body + b"<script>" + b"\0" * 100_000) == "JPEG"
     with pytest.raises(MediaRejected):
         sniff(body + b"<SCRIPT>")
+
+
+def test_scans_are_told_by_their_bytes() -> None:
+    from media.sniff import sniff_scan
+
+    assert sniff_scan(b"%PDF-1.7\n...") == "PDF"
+    assert sniff_scan(corpus.phone_photo(400, 300)) == "JPEG"
+    assert sniff_scan(corpus.transparent_png()) == "PNG"
+    assert sniff_scan(corpus.heic()) == "HEIF"
+    for disguised in (b"<html><body>Gi\xe1\xba\xa5y ch\xe1\xbb\xa9ng nh\xe1\xba\xadn</body></html>",
+                      corpus.webp(),
+                      corpus.animated_gif(), b"MZ\x90\x00", corpus.polyglot_jpeg()):
+        with pytest.raises(MediaRejected) as refused:
+            sniff_scan(disguised)
+        assert refused.value.code in ("not_a_scan", "polyglot") and refused.value.message_vi

@@ -95,3 +95,32 @@ def test_quotas_per_app_and_per_shop() -> None:
     assert state.take_quota("shopee", "app", "s1") == 0
     state.config.app_calls_per_s = 1.0
     assert state.take_quota("lazada", "app", None) == 0 and state.take_quota("lazada", "app", None) > 0
+
+
+def test_orders_take_stock_as_a_marketplace_does_and_cancellations_give_it_back() -> None:
+    state, clock = world(review_seconds=0, rejection_share=0.0, orders_per_hour=0.0)
+    item = _item(state, "KHO-1")
+    item.stock = 3  # type: ignore[attr-defined]
+    assert state.settle(item).status == "live"  # type: ignore[arg-type]
+    first = state.place_order("lazada", "200170001", "KHO-1", 2)
+    assert first is not None and item.stock == 1  # type: ignore[attr-defined]
+    assert state.place_order("lazada", "200170001", "KHO-1", 2) is None  # beyond the stock it shows
+    assert state.place_order("lazada", "200170001", "KHO-1", 1) is not None
+    assert item.stock == 0  # type: ignore[attr-defined]
+    # the order generator skips a sold-out shop instead of selling what is not there
+    assert state.generate_orders("lazada", "200170001", 5, clock.t - 100, clock.t - 1) == []
+    clock.t += 5
+    assert state.cancel_order("lazada", "200170001", first.order_id)
+    assert item.stock == 2 and first.status_at(clock.t) == "cancelled"  # type: ignore[attr-defined]
+    assert not state.cancel_order("lazada", "200170001", first.order_id)  # once
+    made = state.generate_orders("lazada", "200170001", 5, clock.t - 100, clock.t - 1)
+    assert sum(line.quantity for order in made for line in order.lines) <= 2
+    assert item.stock == 2 - sum(line.quantity for order in made for line in order.lines)  # type: ignore[attr-defined]
+    # a generated order that is cancelled later gives its units back when the cancellation is due
+    item.stock = 4  # type: ignore[attr-defined]
+    [doomed] = state.generate_orders("lazada", "200170001", 1, clock.t, clock.t + 1, status="cancelled")
+    taken = sum(line.quantity for line in doomed.lines)
+    assert item.stock == 4 - taken  # type: ignore[attr-defined]
+    clock.t += 10
+    state.apply_restocks()
+    assert item.stock == 4  # type: ignore[attr-defined]

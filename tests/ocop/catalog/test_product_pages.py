@@ -208,7 +208,16 @@ async def test_certificate_scan_upload_is_kept_and_served_as_a_download(db, app_
             files={"cert_scan": ("a.exe", b"MZ...", "application/x-msdownload")},
             headers={"accept": "text/html"},
         )
-        assert bad.status_code == 400 and "Chỉ nhận PDF hoặc ảnh" in bad.text
+        assert bad.status_code == 400 and "phải là tệp PDF, JPEG, PNG hoặc HEIC" in bad.text
+        for name, body, declared in (("qd.pdf", b"<html><script>alert(1)</script></html>", "application/pdf"),
+                                     ("qd.webp", b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/webp")):
+            disguised = await client.post(
+                "/products/new",
+                data={**data, "sku": "X3"},
+                files={"cert_scan": (name, body, declared)},
+                headers={"accept": "text/html"},
+            )  # the bytes decide: HTML declared as PDF, and WebP (not a scan format), are refused
+            assert disguised.status_code == 400 and "phải là tệp PDF, JPEG, PNG hoặc HEIC" in disguised.text
 
 
 async def test_list_pages_and_filters_keep_the_query(db, app_client, redis_url) -> None:

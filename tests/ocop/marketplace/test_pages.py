@@ -3,6 +3,8 @@ consent page, publish, see the state; other producers and roles are kept out."""
 
 from __future__ import annotations
 
+import httpx
+
 from ocop.marketplace.tables import Listing, Shop
 from tests.ocop.marketplace.conftest import TEST_SECRET, consent, make_product, run_worker_burst
 from tests.ocop.web.support import api_headers, csrf, login, make_producer, make_user
@@ -67,3 +69,26 @@ async def test_producer_connects_publishes_and_sees_the_state(db, app_client, sa
         assert sync.status_code == 200 and "Đồng bộ với sàn" in sync.text
         progress = await client.get(f"/staff/publish/progress?producer={mine}", headers={"accept": "text/html"})
         assert progress.status_code == 200 and "1/1" in progress.text
+
+
+async def test_oauth_state_is_single_use_and_bound_to_the_starting_session(db, app_client, sandbox,
+                                                                           redis_url) -> None:
+    """A state works once, and only in the browser session that started the connection: a second
+    callback with it, or a callback opened in another session (someone else's link), attaches nothing."""
+    mine = await make_producer("HTX Gò Bồi", "0100109106")
+    await make_user("goboi", "producer", producer_id=mine)
+    async with app_client(database_url=db.url, redis_url=redis_url, secret_key=TEST_SECRET, sandbox=True,
+                          sandbox_url=sandbox.base_url) as (app, client):
+        await login(client, "goboi")
+        started = await client.get(f"/shops/connect/shopee?producer={mine}")
+        back = consent(started.headers["location"])
+        async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as other:
+            await login(other, "goboi")  # the same account, another session
+            elsewhere = await other.get("/shops/callback/shopee", params=back)
+            assert elsewhere.status_code == 303 and "err=bad_state" in elsewhere.headers["location"]
+        assert await Shop.count() == 0
+        done = await client.get("/shops/callback/shopee", params=back)
+        assert done.status_code == 303 and "msg=connected" in done.headers["location"]
+        replayed = await client.get("/shops/callback/shopee", params=back)
+        assert replayed.status_code == 303 and "err=bad_state" in replayed.headers["location"]
+        assert await Shop.count() == 1

@@ -51,13 +51,16 @@ async def test_publish_review_live_and_repush_only_on_change(db, rt, sandbox, fa
     assert not again.changed  # same payload: nothing to push
 
     await Product.update({Product.price_vnd: 99000}).where(Product.id == product)
+    [unchanged] = await product_changed(product, cause="user:1")
+    assert not unchanged.changed  # a price change goes out through the partial push (test_stock.py)
+    await Product.update({Product.name: "Nước mắm Gò Bồi thượng hạng"}).where(Product.id == product)
     [repush] = await product_changed(product, cause="user:1")
     assert repush.changed and repush.version == 2
     await publish_all(fast_settings, redis_url, rt, arq_redis)
     listing = await Listing.objects().where(Listing.id == first.listing_id).first()
     assert listing.state in ("in_review", "live") and listing.pushed_hash == listing.payload_hash
     [item] = copies(sandbox, marketplace, shop.external_shop_id, listing.seller_sku)
-    assert item["price_vnd"] == 99000
+    assert (item["name"], item["price_vnd"]) == ("Nước mắm Gò Bồi thượng hạng", 99000)
     states = [e["to_state"] for e in await ListingEvent.select(ListingEvent.to_state)
               .where(ListingEvent.listing == listing.id).order_by(ListingEvent.id)]
     assert states[:3] == ["pending", "publishing", "in_review"] or states[:3] == ["pending", "publishing", "live"]

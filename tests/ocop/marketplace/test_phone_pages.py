@@ -51,7 +51,7 @@ async def test_publish_feedback_and_history_in_words(db, app_client, sandbox, re
         assert "Đồng bộ với sàn" in page.text and "Hệ thống đăng bán" in page.text and "goboi" in page.text
 
 
-async def test_shop_taken_sync_and_english_pages(db, app_client, sandbox, redis_url) -> None:
+async def test_shop_taken_sync_and_english_pages(db, app_client, sandbox, redis_url, rt) -> None:
     mine = await make_producer("HTX Gò Bồi", "0100109106")
     await make_user("goboi", "producer", producer_id=mine)
     await make_user("canbo", "staff", province=52)
@@ -64,12 +64,14 @@ async def test_shop_taken_sync_and_english_pages(db, app_client, sandbox, redis_
 
         await client.post("/logout", data={"_csrf_token": await csrf(client, "/shops")})
         await login(client, "canbo")
-        await SyncRun.insert(SyncRun(kind="status", shop=None, started_at=datetime(2026, 3, 1, 17, 5, tzinfo=UTC),
+        shop = await connect_shop(rt, mine, "shopee")
+        await SyncRun.insert(SyncRun(kind="orders", shop=shop.id, started_at=datetime(2026, 3, 1, 17, 5, tzinfo=UTC),
                                      finished_at=datetime(2026, 3, 1, 17, 6, tzinfo=UTC), ok=True,
-                                     counts={"checked": 4, "changed": 1, "errors": 0}, error=""))
+                                     counts={"orders": 4, "listed": 6, "days": 2}, error=""))
         sync = await client.get("/sync", headers=HTML)
-        assert "02/03/2026 00:05" in sync.text and "Trạng thái tin đăng" in sync.text
-        assert "đã kiểm tra: 4" in sync.text and "checked" not in sync.text
+        assert "02/03/2026 00:05" in sync.text and "Đơn hàng" in sync.text  # 17:05 UTC, Vietnam's 00:05
+        assert "đơn lưu: 4" in sync.text and "orders stored" not in sync.text and "listed" not in sync.text
+        assert f"Shopee · {shop.external_shop_id}" in sync.text
 
         english = await client.get("/khong-co", headers={**HTML, "accept-language": "en"})
         assert english.status_code == 404 and "not found" in english.text.lower() and "Không tìm thấy" not in english.text

@@ -55,7 +55,7 @@ from ocop.settings import Settings, get_settings
 from ocop.web.api_support import ApiDocs
 from ocop.web.edge import RequestMetrics, edge_middleware, edge_send_hook
 from ocop.web.errors import ErrorResponse, error_handler
-from ocop.web.logs import configure_logging, log
+from ocop.logs import configure_logging, log
 from ocop.web.metrics_access import metrics_guard
 from ocop.web.ratelimit import ApiRate, ApiRateLimitMiddleware, deployment_namespace
 

@@ -38,7 +38,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from ocop.web.logs import log
+from ocop.logs import log
 
 CHANNEL = "ocop_changes"
 CHANGE_FEED = "change_feed"

@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ocop.web.logs import log
+from ocop.logs import log
 
 KEEP_ALIVE_S = 5
 MAX_REQUEST_HEAD_BYTES = 16 * 1024

@@ -208,7 +208,7 @@ _SILENT = frozenset({"media"})
 
 
 def _configure_logging(verb: str) -> None:
-    """Every verb logs through the scrubbing configuration (ocop/web/logs.py): library records
+    """Every verb logs through the scrubbing configuration (ocop/logs.py): library records
     (httpx fetching photos for ``ocop import``, piccolo during ``migrate``) included, so a
     password, token or phone number never reaches a terminal or a cron mail. One-shot commands
     print their own report; library chatter below WARNING shows only with OCOP_LOG_LEVEL=debug.
@@ -218,7 +218,7 @@ def _configure_logging(verb: str) -> None:
     level = settings.log_level
     if verb in _SILENT and level.lower() != "debug":
         return
-    from ocop.web.logs import configure_logging
+    from ocop.logs import configure_logging
 
     if verb not in _SERVICES and level.lower() != "debug":
         level = "warning"

@@ -22,7 +22,7 @@ from ocop.settings import Settings
 
 def serve(settings: Settings, *, on_ready: Callable[[Any], Awaitable[None]] | None = None) -> int:
     from ocop.app import create_app
-    from ocop.web.logs import configure_logging
+    from ocop.logs import configure_logging
 
     if settings.is_sqlite:
         # The embedded database belongs to this one process: bring it to the schema, so a fresh data
@@ -39,7 +39,7 @@ def serve(settings: Settings, *, on_ready: Callable[[Any], Awaitable[None]] | No
     # After create_app: Litestar installs its own root handler when the app is built; this process
     # owns logging, so every line (uvicorn's too: log_config=None) goes through our scrubbed
     # handler once. uvicorn's access line is off: it prints query strings (OAuth ``?code=``,
-    # marketplace signatures); the app writes its own access line without them (ocop/web/logs.py).
+    # marketplace signatures); the app writes its own access line without them (ocop/logs.py).
     configure_logging(settings.log_level, settings.log_json, take_root=True)
     server = _Server(uvicorn.Config(
         app, host=settings.host, port=settings.port, log_config=None, log_level=settings.log_level.lower(),
@@ -113,7 +113,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
     from ocop.assembly import WORKER
     from ocop.jobs.worker import build_worker
     from ocop.piccolo_app import use_database
-    from ocop.web.logs import configure_logging
+    from ocop.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_json, take_root=True)
     if burst:

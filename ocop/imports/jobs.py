@@ -28,7 +28,7 @@ from ocop.imports.readers import UnreadableFile
 from ocop.imports.service import ImportSource, run_import
 from ocop.jobs.queue import JobQueue
 from ocop.jobs.registry import job
-from ocop.web.logs import log
+from ocop.logs import log
 
 PROGRESS_EVERY_S = 0.5
 MAX_RUNS = 2

@@ -18,7 +18,7 @@ from ocop import db
 from ocop.jobs.queue import QUEUE_NAME, redis_settings
 from ocop.jobs.registry import WorkerPlan
 from ocop.settings import Settings
-from ocop.web.logs import log
+from ocop.logs import log
 
 IN_PROGRESS_LEASE_S = 10.0
 """How long a started job stays marked "in progress" without its worker renewing the mark."""

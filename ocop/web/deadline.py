@@ -20,7 +20,8 @@ import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocop.web.errors import ErrorBody, ErrorResponse
-from ocop.web.logs import ensure_request_id, log, loggable_path
+from ocop.logs import log, loggable_path
+from ocop.web.request_id import ensure_request_id
 
 
 def _has_body(scope: Scope) -> bool:

@@ -24,7 +24,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
 
 from ocop.web.deadline import answer_timeout, call_within
-from ocop.web.logs import ensure_request_id, loggable_path, write_access_line
+from ocop.logs import loggable_path, write_access_line
+from ocop.web.request_id import ensure_request_id
 from ocop.web.security_headers import missing_from, needs_no_store, security_headers, with_no_store
 
 

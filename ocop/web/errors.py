@@ -16,7 +16,8 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 
-from ocop.web.logs import ensure_request_id, log
+from ocop.logs import log
+from ocop.web.request_id import ensure_request_id
 
 
 class FieldProblem(msgspec.Struct):

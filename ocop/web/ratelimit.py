@@ -38,7 +38,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 
 from ocop.web.errors import ApiError
-from ocop.web.logs import log
+from ocop.logs import log
 
 API_PREFIX = "/api/v1/"
 KEY_PREFIX = "ocop:api-rl:"

@@ -430,7 +430,7 @@ def _enqueue(redis_url: str, job: str) -> None:
 
 @pytest.mark.parametrize("nsn", [SIGNUP_PHONE, "2563822123"])
 def test_scrub_masks_every_way_of_writing_a_phone_number(nsn: str) -> None:
-    from ocop.web.logs import scrub
+    from ocop.logs import scrub
 
     forms = phone_forms(nsn) if len(nsn) == 9 else {"0" + nsn, "+84" + nsn, "0256 3822 123", "0256.3822.123"}
     for form in forms:
@@ -457,7 +457,7 @@ def test_scrub_masks_every_way_of_writing_a_phone_number(nsn: str) -> None:
     ('{"event": "body {\\"password\\": \\"Hunter22\\"}"}', "Hunter22"),  # JSON inside a JSON line
 ])
 def test_scrub_masks_secret_values(text: str, secret: str) -> None:
-    from ocop.web.logs import scrub
+    from ocop.logs import scrub
 
     clean = scrub(text)
     assert secret not in clean and "***" in clean, clean
@@ -470,7 +470,7 @@ def test_tracebacks_and_standard_logging_records_are_scrubbed(capsys: pytest.Cap
     same scrubbing as structlog's own fields."""
     import logging
 
-    from ocop.web.logs import configure_logging, log
+    from ocop.logs import configure_logging, log
 
     root, access = logging.getLogger(), logging.getLogger("uvicorn.access")
     before, level = list(root.handlers), root.level
@@ -504,7 +504,7 @@ def test_tracebacks_and_standard_logging_records_are_scrubbed(capsys: pytest.Cap
 
 
 def test_secret_fields_are_masked_and_useful_codes_kept(capsys: pytest.CaptureFixture[str]) -> None:
-    from ocop.web.logs import configure_logging, log
+    from ocop.logs import configure_logging, log
 
     configure_logging("info", json=True)
     log.info("shop_connected", code="C0DE", access_token="ACC3SS", session_id="S3SS", app_secret="APPS3C",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocop.web.logs import configure_logging, log, mask_phone
+from ocop.logs import configure_logging, log, mask_phone
 
 
 def test_phone_numbers_are_masked() -> None:
@@ -37,7 +37,7 @@ def test_the_fast_access_line_is_what_the_structlog_chain_writes(
     writes (same renderer layout, same scrubbing), whatever the path holds."""
     import structlog
 
-    from ocop.web.logs import access_line
+    from ocop.logs import access_line
 
     configure_logging("info", json=json)
     structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -56,7 +56,7 @@ def test_the_access_line_follows_the_level_and_format(capsys: pytest.CaptureFixt
                                                       written: int) -> None:
     import json
 
-    from ocop.web.logs import write_access_line
+    from ocop.logs import write_access_line
 
     configure_logging(level, json=True)
     write_access_line("POST", "/api/v1/products", 201, 5.5, "abcdefgh12")

@@ -33,7 +33,7 @@ async def metric(client: httpx.AsyncClient, name: str, **labels: str) -> float:
 
 async def written(capsys: pytest.CaptureFixture[str]) -> str:
     """stderr so far, once the event loop has finished its iteration: access lines of one
-    iteration are written together at its end (``ocop.web.logs.write_access_line``)."""
+    iteration are written together at its end (``ocop.logs.write_access_line``)."""
     await asyncio.sleep(0)
     return capsys.readouterr().err
 
@@ -84,7 +84,7 @@ async def test_hsts_is_added_when_served_over_https(db: Any, app_client: Any, re
 
 async def test_log_lines_inside_a_handler_carry_the_request_id(
         db: Any, app_client: Any, redis_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from ocop.web.logs import log
+    from ocop.logs import log
 
     @get("/api/v1/test-edge-logs", sync_to_thread=False)
     def logs_something() -> dict[str, str]:

@@ -1,6 +1,7 @@
-"""Structured logs (structlog) with a request id on every line of a request, and no secrets.
+"""The process's logs: structured (structlog), a request id on every line of a request, and no
+secrets. Every verb (serve, worker, import, …) configures logging here.
 
-Issue #8: passwords, tokens and full phone numbers never reach a log. Three layers, because a
+Passwords, tokens and full phone numbers never reach a log. Three layers, because a
 secret can arrive by any of them (tests/ocop/test_log_secrets.py scans a whole run for each one):
 
 1. ``redact`` masks structlog fields whose *name* says secret (``password=``, ``access_token=``…).
@@ -21,10 +22,8 @@ import asyncio
 import atexit
 import functools
 import logging
-import os
 import re
 import sys
-import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,7 +42,6 @@ _SECRET_KEYS = re.compile(
 """Field (and path parameter) names whose values are secrets: ``password``, ``access_token``,
 ``app_secret``, ``session_id``, an OAuth ``code``… but not ``tax_code``, ``commune_code`` or
 ``status_code``, which people need to read."""
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 # A Vietnamese number as people and systems write it: 0912345678, +84912345678, 84912345678,
 # %2B84912345678 (URL-encoded), 091 234 5678, 0912.345.678, 0912-345-678. The national number
@@ -217,31 +215,6 @@ def configure_logging(level: str = "info", json: bool = False, *, take_root: boo
 
 
 log = structlog.get_logger("ocop")
-
-
-def _incoming_request_id(headers: Any) -> str:
-    """The last ``X-Request-ID`` header (what ``dict(headers)`` would keep), without building a
-    dict of every header per request: ASGI header names arrive lower-cased (ASGI spec, HTTP
-    connection scope), so a plain comparison finds it."""
-    found = b""
-    for name, value in headers:
-        if name == b"x-request-id":
-            found = value
-    return found.decode("latin-1")
-
-
-def ensure_request_id(scope: Scope) -> str:
-    """The request's id: a well-formed ``X-Request-ID`` from the proxy, or a new one. Stored in
-    the scope so the error handler, the access line and the response header agree."""
-    state = scope.setdefault("state", {})
-    request_id = state.get("request_id")
-    if request_id is None:
-        incoming = _incoming_request_id(scope.get("headers") or ())
-        # a new id: uuid4's 128 random bits as hex, without building a UUID object
-        request_id = state["request_id"] = incoming if _REQUEST_ID.match(incoming) else os.urandom(16).hex()
-        state["request_started"] = time.perf_counter()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-    return str(request_id)
 
 
 @functools.cache

@@ -22,7 +22,7 @@ from ocop.jobs.registry import WorkerPlan
 from ocop.marketplace import api as marketplace_api
 from ocop.marketplace import jobs as marketplace_jobs
 from ocop.marketplace import pages as marketplace_pages
-from ocop.marketplace import review_pages
+from ocop.staff import review_pages
 from ocop.marketplace import stock as marketplace_stock
 from ocop.producers import api as producer_api
 from ocop.producers import pages as producer_pages

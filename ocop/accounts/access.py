@@ -102,6 +102,19 @@ async def owner_for_new_product(me: Principal) -> int:
     raise PermissionDeniedException("Choose a producer to act for first.")
 
 
+async def acting_producer(me: Principal, requested: int | None) -> int:
+    """The producer this request acts for: your own, or one in your area (staff/admin)."""
+    if me.is_producer:
+        if me.producer_id is None or (requested is not None and requested != me.producer_id):
+            raise NotFoundException("Not found.")
+        return me.producer_id
+    producer_id = requested or me.acting_for_producer_id
+    if producer_id is None:
+        raise PermissionDeniedException("Choose a producer to act for first.")
+    await get_producer(me, producer_id)
+    return producer_id
+
+
 def combine(*clauses: Clause | None) -> Clause | None:
     """AND together the clauses that are not None."""
     result: Clause | None = None
@@ -116,6 +129,7 @@ __all__ = [
     "can_see_producer",
     "combine",
     "covers_area",
+    "acting_producer",
     "get_producer",
     "owned_by",
     "owner_for_new_product",

@@ -33,7 +33,7 @@ from ocop.marketplace.publishing import PublishError, request_publish
 from ocop.marketplace.sync import sync_shop_orders
 from ocop.marketplace.tables import Listing, Order, Shop
 from ocop.producers.tables import Producer
-from ocop.web.logs import log
+from ocop.logs import log
 
 #: Which sandbox shop (see connectors.sandbox.config.SandboxConfig.default) each demo producer owns.
 DEMO_SHOPS = {

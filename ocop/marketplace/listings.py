@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ocop.marketplace.tables import Listing, ListingEvent
+from ocop.web.i18n import gettext
 
 STATES = ("draft", "pending", "publishing", "in_review", "live", "rejected", "failed", "unlisted")
 
@@ -40,6 +41,7 @@ STATE_LABELS = {
     "live": _("Đang bán"), "rejected": _("Bị từ chối"), "failed": _("Lỗi đăng"), "unlisted": _("Đã gỡ"),
 }
 """The name of each state for people, in Vietnamese (the catalog's message ids)."""
+STATE_LABELS_EN = {state: gettext("en", label) for state, label in STATE_LABELS.items()}
 
 
 class TransitionError(ValueError):

@@ -9,22 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from piccolo.query.functions.aggregate import Count
 
 from ocop import db
-from ocop.accounts.access import get_producer, owned_by, producer_scope
+from ocop.accounts.access import acting_producer, owned_by, producer_scope
 from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
-from ocop.accounts.auth import Me, Principal, requires_staff, requires_user
+from ocop.accounts.auth import Me, requires_staff, requires_user
 from ocop.accounts.tables import User
-from ocop.catalog.tables import Product
 from ocop.domain.dates import VN_TZ
 from ocop.marketplace import oauth_state
 from ocop.marketplace.jobs import kick
-from ocop.marketplace.listings import STATE_LABELS
+from ocop.marketplace.listings import STATE_LABELS, STATE_LABELS_EN
 from ocop.marketplace import stock
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.reasons import cause_words, explain, halves, user_ids_of
@@ -33,25 +31,10 @@ from ocop.marketplace.sync import sync_statuses
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
 from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
-from ocop.web.i18n import gettext
-from ocop.web.logs import log
-from ocop.web.render import client_ip, form_dict, render, see_other
+from ocop.logs import log
+from ocop.web.render import client_ip, render, see_other
 
 PAGE = {"include_in_schema": False, "guards": [requires_user]}
-STATE_LABELS_EN = {state: gettext("en", label) for state, label in STATE_LABELS.items()}
-
-
-async def producer_for(me: Principal, requested: int | None) -> int:
-    """The producer this request acts for: your own, or one in your area (staff/admin)."""
-    if me.is_producer:
-        if me.producer_id is None or (requested is not None and requested != me.producer_id):
-            raise NotFoundException("Not found.")
-        return me.producer_id
-    producer_id = requested or me.acting_for_producer_id
-    if producer_id is None:
-        raise PermissionDeniedException("Choose a producer to act for first.")
-    await get_producer(me, producer_id)
-    return producer_id
 
 
 # The sync page's words for run kinds and their counters, as (vi, en).
@@ -84,7 +67,7 @@ def _int(value: str | None) -> int | None:
 
 @get("/shops", **PAGE)
 async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
-    producer_id = await producer_for(me, _int(request.query_params.get("producer")))
+    producer_id = await acting_producer(me, _int(request.query_params.get("producer")))
     producer = await Producer.select().where(Producer.id == producer_id).first()
     rows = await Shop.select().where(Shop.producer == producer_id).order_by(Shop.marketplace)
     error = request.query_params.get("err", "")
@@ -100,7 +83,7 @@ async def connect(request: Request[Any, Any, Any], me: Me, marketplace: FromPath
     consent page (the signed ``state`` binds the answer to this producer)."""
     if marketplace not in NAMES:
         raise NotFoundException("Not found.")
-    producer_id = await producer_for(me, _int(request.query_params.get("producer")))
+    producer_id = await acting_producer(me, _int(request.query_params.get("producer")))
     market = request.app.state.market
     await record(me, "shop.connect_started", "producer", producer_id, producer_id=producer_id,
                  changes={"marketplace": marketplace}, ip=client_ip(request))
@@ -116,7 +99,7 @@ async def callback(request: Request[Any, Any, Any], me: Me, marketplace: FromPat
     market = request.app.state.market
     try:
         producer_id = verify_state(market.settings.resolved_secret_key(), params.get("state", ""), marketplace)
-        await producer_for(me, producer_id)
+        await acting_producer(me, producer_id)
         await oauth_state.claim(request, params.get("state", ""))
         shop = await complete_authorization(market.env, market.cipher, market.settings.resolved_secret_key(),
                                             marketplace, code=code, state=params.get("state", ""),
@@ -290,50 +273,5 @@ async def sync_page(me: Me) -> Template:
                   kinds=SYNC_KINDS, count_words=SYNC_COUNTS)
 
 
-@post("/staff/publish", include_in_schema=False, guards=[requires_staff])
-async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
-    """Publish every active product of a producer (in your area) to all its connected shops, and
-    its drafts that are ready for them (imported products arrive as drafts)."""
-    from ocop.marketplace.review_pages import review
-
-    form = await form_dict(request)
-    producer_id = await producer_for(me, _int(form.get("producer")))
-    shops = await Shop.select(Shop.id).where((Shop.producer == producer_id) & (Shop.status == "connected"))
-    products = await Product.select(Product.id).where((Product.producer == producer_id) & (Product.status == "active"))
-    targets = [(p["id"], s["id"]) for p in products for s in shops]
-    for group in await review(me, producer_id=producer_id):
-        for candidate in group.ready:
-            await Product.update({Product.status: "active"}).where(
-                (Product.id == candidate.id) & (Product.status == "draft"))
-            targets += [(candidate.id, shop_id) for shop_id in candidate.ready_for]
-    count = 0
-    for product_id, shop_id in targets:
-        try:
-            count += (await request_publish(product_id, shop_id, cause=f"user:{me.user_id}")).changed
-        except PublishError:
-            continue
-    await record(me, "listing.bulk_publish", "producer", producer_id, producer_id=producer_id,
-                 changes={"requested": count}, ip=client_ip(request))
-    await kick(request.app.state.queue.redis)
-    return see_other(f"/staff/publish/progress?producer={producer_id}")
-
-
-@get("/staff/publish/progress", include_in_schema=False, guards=[requires_staff])
-async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
-    """Publishing progress of one or more producers (the review page publishes for several)."""
-    requested = [_int(v) for v in request.query_params.getall("producer", [])] or [None]
-    producer_ids = [await producer_for(me, p) for p in requested]
-    rows = await (Listing.select(Listing.state, Count(Listing.id, alias="n"))
-                  .where(Listing.shop.producer.is_in(producer_ids)).group_by(Listing.state))
-    counts = {r["state"]: r["n"] for r in rows}
-    waiting = sum(counts.get(s, 0) for s in ("pending", "publishing"))
-    total = sum(counts.values())
-    connected = await Shop.count().where(Shop.producer.is_in(producer_ids) & (Shop.status == "connected"))
-    template = "marketplace/_progress.html" if request.headers.get("hx-request") else "marketplace/progress.html"
-    return render(template, producer_id=producer_ids[0], producer_query="&".join(f"producer={p}" for p in producer_ids),
-                  counts=counts, waiting=waiting, total=total, connected=connected,
-                  done=total - waiting, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
-
-
 ROUTES = [shops_page, connect, callback, product_listings, product_listings_status, publish, unlist,
-          push_stock_again, sync_page, bulk_publish, bulk_progress]
+          push_stock_again, sync_page]

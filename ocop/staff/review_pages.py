@@ -14,8 +14,9 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
+from piccolo.query.functions.aggregate import Count
 
-from ocop.accounts.access import combine
+from ocop.accounts.access import acting_producer, combine
 from ocop.accounts.audit import record
 from ocop.accounts.auth import Me, Principal, requires_staff
 from ocop.catalog.access import product_scope
@@ -27,10 +28,11 @@ from ocop.domain.dates import today_vn
 from ocop.imports.tables import ImportBatch
 from ocop.marketplace.jobs import kick
 from ocop.marketplace.publishing import PublishError, request_publish
-from ocop.marketplace.tables import Shop
+from ocop.marketplace.listings import STATE_LABELS, STATE_LABELS_EN
+from ocop.marketplace.tables import Listing, Shop
 from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
-from ocop.web.render import client_ip, render, see_other
+from ocop.web.render import client_ip, form_dict, render, see_other
 
 MAX_SHOWN = 500
 
@@ -150,4 +152,51 @@ async def publish_ready(request: Request[Any, Any, Any], me: Me) -> Redirect:
     return see_other(f"/staff/publish/progress?{query}")
 
 
-ROUTES = [publish_review, publish_ready]
+@post("/staff/publish", include_in_schema=False, guards=[requires_staff])
+async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
+    """Publish every active product of a producer (in your area) to all its connected shops, and
+    its drafts that are ready for them (imported products arrive as drafts)."""
+    form = await form_dict(request)
+    producer_id = await acting_producer(me, _int(form.get("producer")))
+    shops = await Shop.select(Shop.id).where((Shop.producer == producer_id) & (Shop.status == "connected"))
+    products = await Product.select(Product.id).where((Product.producer == producer_id) & (Product.status == "active"))
+    targets = [(p["id"], s["id"]) for p in products for s in shops]
+    for group in await review(me, producer_id=producer_id):
+        for candidate in group.ready:
+            await Product.update({Product.status: "active"}).where(
+                (Product.id == candidate.id) & (Product.status == "draft"))
+            targets += [(candidate.id, shop_id) for shop_id in candidate.ready_for]
+    count = 0
+    for product_id, shop_id in targets:
+        try:
+            count += (await request_publish(product_id, shop_id, cause=f"user:{me.user_id}")).changed
+        except PublishError:
+            continue
+    await record(me, "listing.bulk_publish", "producer", producer_id, producer_id=producer_id,
+                 changes={"requested": count}, ip=client_ip(request))
+    await kick(request.app.state.queue.redis)
+    return see_other(f"/staff/publish/progress?producer={producer_id}")
+
+
+@get("/staff/publish/progress", include_in_schema=False, guards=[requires_staff])
+async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
+    """Publishing progress of one or more producers (the review page publishes for several)."""
+    requested = [_int(v) for v in request.query_params.getall("producer", [])] or [None]
+    producer_ids = [await acting_producer(me, p) for p in requested]
+    rows = await (Listing.select(Listing.state, Count(Listing.id, alias="n"))
+                  .where(Listing.shop.producer.is_in(producer_ids)).group_by(Listing.state))
+    counts = {r["state"]: r["n"] for r in rows}
+    waiting = sum(counts.get(s, 0) for s in ("pending", "publishing"))
+    total = sum(counts.values())
+    connected = await Shop.count().where(Shop.producer.is_in(producer_ids) & (Shop.status == "connected"))
+    template = "marketplace/_progress.html" if request.headers.get("hx-request") else "marketplace/progress.html"
+    return render(template, producer_id=producer_ids[0], producer_query="&".join(f"producer={p}" for p in producer_ids),
+                  counts=counts, waiting=waiting, total=total, connected=connected,
+                  done=total - waiting, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+ROUTES = [publish_review, publish_ready, bulk_publish, bulk_progress]

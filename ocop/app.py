@@ -30,6 +30,7 @@ from ocop.assembly import ROUTES, WORKER
 from ocop.accounts.auth import (
     PRINCIPALS,
     SAFE_METHODS,
+    SIGN_IN_GUARDS,
     LoginRequired,
     load_principal,
     login_required_handler,
@@ -38,7 +39,6 @@ from ocop.accounts.auth import (
     provide_me,
     viewer,
 )
-from ocop.accounts.auth import SIGN_IN_GUARDS
 from ocop.accounts.sessions import (DB_INSTANCE, SESSION_COOKIE, SESSION_STORE, database_instance_id,
                                    session_middleware)
 from ocop.accounts.tokens import rate_identity

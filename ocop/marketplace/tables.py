@@ -1,4 +1,4 @@
-"""Marketplace bindings: connected shops, listings (product × shop), orders and daily roll-ups.
+"""Marketplace bindings: connected shops, listings (product × shop), orders and their sales facts.
 
 These are the binding rows of the OCA-connector pattern: ``connectors`` knows nothing of them.
 """
@@ -129,7 +129,7 @@ class ListingEvent(Table, tablename="listing_event"):
 class SyncRun(Table, tablename="sync_run"):
     """What each scheduled run did (shown on the sync page): kind, shop, counts, errors."""
 
-    kind = Varchar(length=32, index=True)  # orders | status | tokens | rollup | dispatch
+    kind = Varchar(length=32, index=True)  # orders | status | tokens
     shop = ForeignKey(Shop, null=True, default=None, index=True)
     started_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)

@@ -1,5 +1,5 @@
-"""Order sync against the sandbox: every order exactly once, statuses follow, roll-ups net of
-cancellations and returns, computed on Vietnamese calendar days."""
+"""Order sync against the sandbox: every order exactly once, statuses follow, sales facts net of
+cancellations and returns, on Vietnamese calendar days."""
 
 from __future__ import annotations
 

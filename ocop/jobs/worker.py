@@ -129,5 +129,8 @@ class InProcessWorker:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self.task
-        with contextlib.suppress(Exception):
+        # close() gathers the jobs still running, which the cancel above cancelled: their
+        # CancelledError is theirs, not ours, and must not abort the rest of the app's shutdown
+        # (the embedded Redis and the database would be left open).
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await self.worker.close()

@@ -32,7 +32,7 @@ from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
 from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
 from ocop.logs import log
-from ocop.web.render import client_ip, render, see_other
+from ocop.web.render import client_ip, id_param, render, see_other
 
 PAGE = {"include_in_schema": False, "guards": [requires_user]}
 
@@ -61,13 +61,9 @@ CONNECT_ERRORS = {
 }
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @get("/shops", **PAGE)
 async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
-    producer_id = await acting_producer(me, _int(request.query_params.get("producer")))
+    producer_id = await acting_producer(me, id_param(request.query_params.get("producer")))
     producer = await Producer.select().where(Producer.id == producer_id).first()
     rows = await Shop.select().where(Shop.producer == producer_id).order_by(Shop.marketplace)
     error = request.query_params.get("err", "")
@@ -83,7 +79,7 @@ async def connect(request: Request[Any, Any, Any], me: Me, marketplace: FromPath
     consent page (the signed ``state`` binds the answer to this producer)."""
     if marketplace not in NAMES:
         raise NotFoundException("Not found.")
-    producer_id = await acting_producer(me, _int(request.query_params.get("producer")))
+    producer_id = await acting_producer(me, id_param(request.query_params.get("producer")))
     market = request.app.state.market
     await record(me, "shop.connect_started", "producer", producer_id, producer_id=producer_id,
                  changes={"marketplace": marketplace}, ip=client_ip(request))

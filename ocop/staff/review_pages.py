@@ -32,7 +32,7 @@ from ocop.marketplace.listings import STATE_LABELS, STATE_LABELS_EN
 from ocop.marketplace.tables import Listing, Shop
 from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
-from ocop.web.render import client_ip, form_dict, render, see_other
+from ocop.web.render import client_ip, form_dict, id_param, render, see_other
 
 MAX_SHOWN = 500
 
@@ -55,10 +55,6 @@ class ProducerReview:
     shops: int
     ready: list[Candidate] = field(default_factory=list)
     not_ready: list[Candidate] = field(default_factory=list)
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 async def _since(me: Principal, batch_id: int | None) -> datetime | None:
@@ -115,8 +111,8 @@ async def review(me: Principal, *, producer_id: int | None = None, since: dateti
 @get("/staff/publish", include_in_schema=False, guards=[requires_staff])
 async def publish_review(request: Request[Any, Any, Any], me: Me) -> Template:
     params = request.query_params
-    batch_id = _int(params.get("batch"))
-    producer_id = _int(params.get("producer")) or me.acting_for_producer_id
+    batch_id = id_param(params.get("batch"))
+    producer_id = id_param(params.get("producer")) or me.acting_for_producer_id
     groups = await review(me, producer_id=producer_id, since=await _since(me, batch_id))
     return render("marketplace/review.html", groups=groups, batch_id=batch_id, producer_id=producer_id,
                   ready=sum(len(g.ready) for g in groups), not_ready=sum(len(g.not_ready) for g in groups),
@@ -157,7 +153,7 @@ async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
     """Publish every active product of a producer (in your area) to all its connected shops, and
     its drafts that are ready for them (imported products arrive as drafts)."""
     form = await form_dict(request)
-    producer_id = await acting_producer(me, _int(form.get("producer")))
+    producer_id = await acting_producer(me, id_param(form.get("producer")))
     shops = await Shop.select(Shop.id).where((Shop.producer == producer_id) & (Shop.status == "connected"))
     products = await Product.select(Product.id).where((Product.producer == producer_id) & (Product.status == "active"))
     targets = [(p["id"], s["id"]) for p in products for s in shops]
@@ -181,7 +177,7 @@ async def bulk_publish(request: Request[Any, Any, Any], me: Me) -> Redirect:
 @get("/staff/publish/progress", include_in_schema=False, guards=[requires_staff])
 async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
     """Publishing progress of one or more producers (the review page publishes for several)."""
-    requested = [_int(v) for v in request.query_params.getall("producer", [])] or [None]
+    requested = [id_param(v) for v in request.query_params.getall("producer", [])] or [None]
     producer_ids = [await acting_producer(me, p) for p in requested]
     rows = await (Listing.select(Listing.state, Count(Listing.id, alias="n"))
                   .where(Listing.shop.producer.is_in(producer_ids)).group_by(Listing.state))
@@ -193,10 +189,6 @@ async def bulk_progress(request: Request[Any, Any, Any], me: Me) -> Template:
     return render(template, producer_id=producer_ids[0], producer_query="&".join(f"producer={p}" for p in producer_ids),
                   counts=counts, waiting=waiting, total=total, connected=connected,
                   done=total - waiting, labels_vi=STATE_LABELS, labels_en=STATE_LABELS_EN)
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 ROUTES = [publish_review, publish_ready, bulk_publish, bulk_progress]

@@ -28,6 +28,11 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return default
 
 
+def id_param(value: str | None) -> int | None:
+    """An id from a query string or form field: digits only, else None (never a 500 on junk)."""
+    return int(value) if value and value.isdigit() else None
+
+
 async def form_dict(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The submitted form as plain strings (last value wins), without the CSRF field."""
     form = await request.form()

@@ -17,12 +17,12 @@ Anything else fails: a command added to the README is run, or listed, or this te
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +36,7 @@ from piccolo.engine.postgres import PostgresEngine
 from tests.conftest import run_sync
 from tests.media import corpus
 from tests.ocop.imports.conftest import product_row, write_xlsx
-from tests.support.servers import postgres_bindir, wait_http
+from tests.support.servers import free_port, postgres_bindir, sandbox_port, wait_http
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -183,12 +183,6 @@ def test_usage_line_matches_the_verbs_help(usage: str, scratch: Scratch) -> None
 # ----------------------------------------------------------------------------------- running
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Scratch:
     path: Path
@@ -206,8 +200,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Scratch:
     (path / "matkhau.txt").write_text("mat-khau-du-dai-2026\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCOP_")}
     env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-               OCOP_VAR_DIR=str(path / "var"), OCOP_HOST="127.0.0.1", OCOP_PORT=str(_free_port()),
-               OCOP_SANDBOX_PORT=str(_free_port()))
+               OCOP_VAR_DIR=str(path / "var"), OCOP_HOST="127.0.0.1", OCOP_PORT=str(free_port()),
+               OCOP_SANDBOX_PORT=str(sandbox_port()))
     return Scratch(path, env)
 
 
@@ -251,11 +245,13 @@ def _service(command: str, scratch: Scratch, env: dict[str, str], verb: str, wor
             time.sleep(4)
             assert process.poll() is None, "the worker exited"
     finally:
-        os.killpg(process.pid, signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):  # it may have exited already (the failure above says why)
+            os.killpg(process.pid, signal.SIGINT)
         try:
             out, _ = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             out, _ = process.communicate()
     assert process.returncode == 0, f"{command!r} stopped with {process.returncode}:\n{out[-3000:]}"
     return out

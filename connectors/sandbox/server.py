@@ -53,6 +53,22 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def sandbox_ports_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether the sandbox could start on ``port``: the combined port and its marketplace
+    neighbours (:func:`default_marketplace_ports`) all free."""
+    return all(port_is_free(p, host) for p in (port, *default_marketplace_ports(port).values()))
+
+
+def free_sandbox_port(host: str = "127.0.0.1") -> int:
+    """A combined port whose marketplace neighbours are free too (one free port is not enough:
+    the next one may be another server's, and the sandbox then stops with EADDRINUSE)."""
+    for _ in range(200):
+        port = free_port(host)
+        if port + len(MARKETPLACES) <= 65535 and sandbox_ports_free(port, host):
+            return port
+    raise OSError(errno.EADDRINUSE, f"no {len(MARKETPLACES) + 1} consecutive free ports on {host}")
+
+
 def default_marketplace_ports(port: int) -> dict[str, int]:
     """The combined port's neighbours, in a fixed order: shopee N+1, lazada N+2, tiktok N+3, tiki N+4."""
     return {name: port + 1 + i for i, name in enumerate(MARKETPLACES)}

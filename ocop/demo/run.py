@@ -34,7 +34,7 @@ def run_demo(settings: Settings, *, host: str, port: int, fresh: bool, serve: Ca
     stops it before any work; a taken sandbox port is swapped for a free one, and it says so. Once the
     site is up, the marketplace side (sandbox shops, listings, orders) is seeded in the same process,
     where the in-process sandbox and worker live (``ocop.demo.market``)."""
-    from connectors.sandbox.server import free_port, port_is_free
+    from connectors.sandbox.server import free_sandbox_port, port_is_free, sandbox_ports_free
     from ocop.errors import StartupError
 
     settings = settings.listening_on(host, port)
@@ -43,10 +43,10 @@ def run_demo(settings: Settings, *, host: str, port: int, fresh: bool, serve: Ca
                            f"chọn cổng khác: --port N / {host}:{port} is already in use "
                            "(another ocop demo?); choose another with --port N")
     if settings.sandbox and settings.run_sandbox and not settings.sandbox_url \
-            and not port_is_free(settings.sandbox_port):
+            and not sandbox_ports_free(settings.sandbox_port):
         # A second demo, or a standalone `ocop sandbox`, holds the sandbox's port: take any free one
         # (every link and OAuth callback of this demo is built from these settings).
-        busy, settings = settings.sandbox_port, settings.with_overrides(sandbox_port=free_port())
+        busy, settings = settings.sandbox_port, settings.with_overrides(sandbox_port=free_sandbox_port())
         print(f"Cổng {busy} của sàn thử nghiệm đang bận; dùng cổng {settings.sandbox_port}. / "
               f"The sandbox port {busy} is busy; using port {settings.sandbox_port} instead.", flush=True)
     if settings.sync_interval_minutes == 15:  # the default: in a demo, show review results and orders soon

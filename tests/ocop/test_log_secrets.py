@@ -43,7 +43,7 @@ from ocop.marketplace.sandbox import start_embedded_sandbox
 from ocop.settings import Settings
 from tests.ocop.imports.conftest import csv_text, product_row
 from tests.ocop.marketplace.conftest import consent, jpeg
-from tests.support.servers import free_port
+from tests.support.servers import free_port, sandbox_port
 
 SECRET_KEY = "log-secrets-key-9f8e7d6c5b4a3210fedcba"
 OCOP = [sys.executable, "-m", "ocop"]
@@ -144,7 +144,7 @@ def post_form(client: httpx.Client, secrets: Secrets, page: str, path: str, data
 
 @contextlib.contextmanager
 def marketplace_sandbox() -> Iterator[tuple[str, Any]]:
-    settings = Settings(secret_key=SECRET_KEY, sandbox_port=free_port())
+    settings = Settings(secret_key=SECRET_KEY, sandbox_port=sandbox_port())
     url, stop, state = start_embedded_sandbox(settings, review_seconds=0.0, rejection_share=0.0,
                                               orders_per_hour=0.0, access_token_ttl_s=3600)
     try:

@@ -31,6 +31,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def sandbox_port() -> int:
+    """A base port for a sandbox whose marketplace neighbours are free too (CI once saw EADDRINUSE
+    on base+1 when two single free ports were picked side by side)."""
+    from connectors.sandbox.server import free_sandbox_port
+
+    return free_sandbox_port()
+
+
 def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -32,6 +32,7 @@ from connectors.sandbox.config import MARKETPLACES, SandboxConfig
 from connectors.sandbox.server import default_marketplace_ports, free_port, start_in_thread
 from connectors.shopee import signing as sp_signing
 from tests.media import corpus
+from tests.support.servers import sandbox_port
 
 
 def tiktok_sign(secret: str, path: str, query: dict[str, str], body: bytes = b"") -> str:
@@ -229,7 +230,7 @@ def test_ocop_sandbox_prints_one_root_url_per_marketplace_and_serves_them(tmp_pa
 
 
 def test_ocop_sandbox_says_which_port_is_taken(tmp_path: Path) -> None:
-    port, taken = free_port(), free_port()
+    port, taken = sandbox_port(), free_port()
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", taken))
         holder.listen()
@@ -239,3 +240,19 @@ def test_ocop_sandbox_says_which_port_is_taken(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert f"127.0.0.1:{taken}" in done.stderr and "already in use" in done.stderr
+
+
+def test_a_busy_marketplace_neighbour_makes_the_sandbox_port_busy() -> None:
+    """`ocop demo` moves its sandbox when any of the five ports is taken, not only the first."""
+    from connectors.sandbox.server import free_sandbox_port, listen_socket, sandbox_ports_free
+
+    base = free_sandbox_port()
+    assert sandbox_ports_free(base)
+    held = listen_socket("127.0.0.1", base + 3)  # tiktok's own port
+    held.listen()
+    try:
+        assert not sandbox_ports_free(base)
+        moved = free_sandbox_port()
+        assert moved != base and not {base + 3} & set(range(moved, moved + 5))
+    finally:
+        held.close()

@@ -21,7 +21,7 @@ from ocop.catalog.tables import Certificate, Image, Product
 from ocop.demo.seed import DEMO_PASSWORD, seed
 from ocop.domain.text import fold
 from ocop.producers.tables import Producer
-from tests.support.servers import free_port, wait_http
+from tests.support.servers import free_port, sandbox_port, wait_http
 
 
 async def test_seed_is_realistic_valid_and_idempotent(db, tmp_path: Path) -> None:
@@ -56,8 +56,8 @@ async def test_seed_is_realistic_valid_and_idempotent(db, tmp_path: Path) -> Non
 
 
 def test_ocop_demo_serves_the_seeded_site(tmp_path: Path) -> None:
-    port, sandbox_port = free_port(), free_port()
-    env = {**os.environ, "OCOP_SANDBOX_PORT": str(sandbox_port), "OCOP_REDIS_URL": "", "OCOP_DATABASE_URL": ""}
+    port, sandbox_base = free_port(), sandbox_port()
+    env = {**os.environ, "OCOP_SANDBOX_PORT": str(sandbox_base), "OCOP_REDIS_URL": "", "OCOP_DATABASE_URL": ""}
     env.pop("OCOP_VAR_DIR", None)
     # Output goes to a file, not a pipe: the demo logs every marketplace call while it seeds, and a
     # pipe nobody reads until the end fills up and blocks the process.
@@ -69,14 +69,14 @@ def test_ocop_demo_serves_the_seeded_site(tmp_path: Path) -> None:
         wait_http(f"http://127.0.0.1:{port}/readyz", proc, 60)
         home = httpx.get(f"http://127.0.0.1:{port}/", headers={"accept": "text/html"})
         assert "<strong>5</strong><span>chủ thể OCOP" in home.text
-        sandbox = httpx.get(f"http://127.0.0.1:{sandbox_port}/", timeout=5)
+        sandbox = httpx.get(f"http://127.0.0.1:{sandbox_base}/", timeout=5)
         assert sandbox.status_code == 200
         # The marketplace side is seeded through the sandbox itself once the service is up: shops
         # connected on its consent page, listings published by the worker, months of orders synced.
         seeded = _wait_for_marketplace_seed(tmp_path / "var" / "ocop.db", deadline=time.monotonic() + 240)
         assert seeded["shops"] == 5 and seeded["live"] >= 5 and seeded["orders"] >= 100, seeded
         assert seeded["days"] >= 90, seeded  # a few months of sales for the dashboard
-        held = httpx.get(f"http://127.0.0.1:{sandbox_port}/_admin/items", timeout=5).json()
+        held = httpx.get(f"http://127.0.0.1:{sandbox_base}/_admin/items", timeout=5).json()
         on_sandbox = {str(item["item_id"]) for market in held.values() for shop in market.values()
                       for items in shop.values() for item in items}
         assert seeded["item_ids"] <= on_sandbox  # every listing we call published exists on the marketplace

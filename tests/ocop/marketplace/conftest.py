@@ -29,7 +29,7 @@ from ocop.marketplace.tables import Shop
 from ocop.producers.tables import Producer
 from ocop.settings import Settings
 from ocop.storage import media_store
-from tests.support.servers import free_port
+from tests.support.servers import sandbox_port
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 
@@ -61,7 +61,7 @@ class Sandbox:
 
 @pytest.fixture(scope="session")
 def market_sandbox() -> Iterator[Sandbox]:
-    settings = Settings(secret_key=TEST_SECRET, sandbox_port=free_port())
+    settings = Settings(secret_key=TEST_SECRET, sandbox_port=sandbox_port())
     url, stop, state = start_embedded_sandbox(settings, review_seconds=0.0, rejection_share=0.0,
                                               orders_per_hour=0.0, access_token_ttl_s=3600)
     try:

@@ -16,7 +16,7 @@ from ocop.marketplace.tables import Listing, Shop
 from ocop.settings import Settings
 from tests.ocop.marketplace.conftest import make_product
 from tests.ocop.web.support import make_producer, make_user
-from tests.support.servers import app_server, free_port
+from tests.support.servers import app_server, free_port, sandbox_port
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 OUT = Path(__file__).resolve().parents[3] / "test-output" / "browser"
@@ -25,7 +25,7 @@ OUT = Path(__file__).resolve().parents[3] / "test-output" / "browser"
 @pytest.fixture
 def service(db, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
     settings = Settings(var_dir=tmp_path / "var", secret_key="browser-market-secret-0123456789", database_url=db.url,
-                        sandbox_port=free_port()).listening_on("127.0.0.1", free_port())
+                        sandbox_port=sandbox_port()).listening_on("127.0.0.1", free_port())
     with app_server(settings) as base:
         yield base, settings
 

@@ -8,7 +8,6 @@ it again by an accent-less search; a second producer cannot open it. Screenshots
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from playwright.async_api import Page, async_playwright, expect
 from ocop.catalog.tables import Image
 from ocop.settings import Settings
 from tests.ocop.web.support import GIA_LAI, jpeg
-from tests.support.servers import app_server
+from tests.support.servers import app_server, free_port, sandbox_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -31,17 +30,11 @@ ARGS = [
 OUT = Path(__file__).resolve().parents[3] / "test-output" / "browser"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(db, tmp_path: Path) -> Iterator[str]:
     """The whole service (embedded Redis + in-process worker) under uvicorn in a thread."""
     settings = Settings(var_dir=tmp_path / "var", secret_key="browser-test-secret-0123456789", database_url=db.url,
-                        sandbox_port=_free_port()).listening_on("127.0.0.1", _free_port())
+                        sandbox_port=sandbox_port()).listening_on("127.0.0.1", free_port())
     with app_server(settings) as base:
         yield base
 

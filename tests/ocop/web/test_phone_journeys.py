@@ -39,7 +39,7 @@ from tests.ocop.imports.conftest import product_row, write_xlsx
 from tests.ocop.web.phone import VIEWPORT, PhoneChecks, phone
 from tests.ocop.marketplace.conftest import make_product
 from tests.ocop.web.support import GIA_LAI, PASSWORD, jpeg, make_producer, make_user
-from tests.support.servers import app_server, free_port
+from tests.support.servers import app_server, free_port, sandbox_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,7 +47,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture
 def service(db, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
     settings = Settings(var_dir=tmp_path / "var", secret_key="phone-journey-secret-0123456789", database_url=db.url,
-                        sandbox_port=free_port(), api_rate_per_min=0).listening_on("127.0.0.1", free_port())
+                        sandbox_port=sandbox_port(), api_rate_per_min=0).listening_on("127.0.0.1", free_port())
     with app_server(settings) as base:
         # The marketplace reviews at once and accepts everything: the page's live status must
         # reach "Đang bán" by itself (the rejection texts are covered by the reasons tests).

@@ -97,6 +97,30 @@ class TokenSet(msgspec.Struct, frozen=True):
 # --------------------------------------------------------------------------- our product
 
 
+MAX_VARIATION_ATTRIBUTES = 2
+"""Every marketplace takes at most two variation attributes we can rely on (Shopee's two tiers)."""
+
+
+class VariationAttribute(msgspec.Struct, frozen=True):
+    """One variation attribute of a product ("Dung tích": 250 ml, 500 ml), options in display order."""
+
+    name: str
+    options: tuple[str, ...]
+
+
+class VariantInput(msgspec.Struct, frozen=True):
+    """One variant (a Shopee model, a Lazada/TikTok/Tiki SKU). ``options`` holds one value per
+    variation attribute, in the attributes' order; ``image_id`` is a marketplace image id from
+    ``upload_image`` (empty: the product's main image stands for it)."""
+
+    seller_sku: str
+    options: tuple[str, ...]
+    price_vnd: int
+    stock: int
+    weight_g: int = 0
+    image_id: str = ""
+
+
 class ProductInput(msgspec.Struct, frozen=True):
     """Our product as plain values: what every mapper takes.
 
@@ -124,6 +148,29 @@ class ProductInput(msgspec.Struct, frozen=True):
     certificate_issuer: str = ""
     category_id: str | None = None
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
+    variation: tuple[VariationAttribute, ...] = ()
+    """0–2 attributes; empty: the product sells as one SKU (``seller_sku``, ``price_vnd``, ``stock``)."""
+    variants: tuple[VariantInput, ...] = ()
+
+    @property
+    def key_sku(self) -> str:
+        """The seller SKU an item is found again by (``find_by_seller_sku``): the first variant's
+        when there are variants, since Lazada, TikTok Shop and Tiki know no SKU of the item itself."""
+        return self.variants[0].seller_sku if self.variants else self.seller_sku
+
+    def sku_numbers(self) -> tuple[SkuNumbers, ...]:
+        """The price and stock of every SKU this product sells as."""
+        if not self.variants:
+            return (SkuNumbers(self.seller_sku, self.price_vnd, self.stock),)
+        return tuple(SkuNumbers(v.seller_sku, v.price_vnd, v.stock) for v in self.variants)
+
+
+class SkuNumbers(msgspec.Struct, frozen=True):
+    """The price and stock of one SKU: what a partial push sends and what a read-back finds."""
+
+    seller_sku: str
+    price_vnd: int
+    stock: int
 
 
 # --------------------------------------------------------------------------- answers
@@ -269,6 +316,15 @@ class MarketplaceClient(Protocol):
     async def update_price_stock(
         self, shop: ShopCredentials, external_id: str, seller_sku: str, price_vnd: int, stock: int
     ) -> None: ...
+
+    async def update_skus(self, shop: ShopCredentials, external_id: str, skus: Sequence[SkuNumbers]) -> None:
+        """Price and stock of several SKUs of one item through the partial endpoints, in as few
+        calls as the marketplace allows (never a content update, so never a new review)."""
+        ...
+
+    async def item_skus(self, shop: ShopCredentials, external_id: str) -> list[SkuNumbers]:
+        """What the marketplace shows now for each SKU of the item (price and stock)."""
+        ...
 
     async def unlist(self, shop: ShopCredentials, external_id: str, seller_sku: str = "") -> None: ...
 

@@ -42,6 +42,7 @@ from connectors.base import (
     RateLimitedError,
     RetryableError,
     ShopCredentials,
+    SkuNumbers,
     TokenSet,
     UploadedImage,
     split_window,
@@ -194,7 +195,7 @@ class LazadaClient:
     async def create_item(self, shop: ShopCredentials, product: ProductInput) -> ItemRef:
         doc = mapper.product_document(product)
         out = await self._data("POST", "/product/create", {"payload": doc}, shop, idempotent=False)
-        return ItemRef(str(out["item_id"]), product.seller_sku, "in_review")
+        return ItemRef(str(out["item_id"]), product.key_sku, "in_review")
 
     async def update_item(self, shop: ShopCredentials, external_id: str, product: ProductInput) -> None:
         doc = mapper.product_document(product, item_id=external_id)
@@ -205,6 +206,14 @@ class LazadaClient:
     ) -> None:
         doc = mapper.price_quantity_document(external_id, seller_sku, price_vnd, stock)
         await self._data("POST", "/product/price_quantity/update", {"payload": doc}, shop, idempotent=True)
+
+    async def update_skus(self, shop: ShopCredentials, external_id: str, skus: Sequence[SkuNumbers]) -> None:
+        doc = mapper.skus_price_quantity_document(external_id, skus)
+        await self._data("POST", "/product/price_quantity/update", {"payload": doc}, shop, idempotent=True)
+
+    async def item_skus(self, shop: ShopCredentials, external_id: str) -> list[SkuNumbers]:
+        doc = await self._data("GET", "/product/item/get", {"item_id": external_id}, shop, idempotent=True)
+        return mapper.sku_numbers(doc)
 
     async def unlist(self, shop: ShopCredentials, external_id: str, seller_sku: str = "") -> None:
         doc = mapper.deactivate_document(external_id, seller_sku)

@@ -9,18 +9,35 @@ in kg and ``package_length/width/height`` in cm), ``/product/price_quantity/upda
 ``/orders/get`` and ``/orders/items/get`` (one order item per unit; amounts are
 decimal strings). Lazada's seller guide: product names up to 255 characters,
 brand "No Brand" for unbranded goods, up to 8 images.
+
+Variants: one ``Skus.Sku`` per variant, each naming its values in ``saleProp``
+(``{"<attribute>": "<value>"}``), and the attributes with their options in the
+product's ``variation`` node (``Variation1``…: ``name``, ``hasImage``,
+``customize``, ``options.option[]``), the shape of Lazada's CreateProduct for
+custom sale properties. Unverified: whether a category requires its own
+sale-property keys (e.g. ``color_family``) instead of custom names, and the
+per-product limits the sandbox applies (2 attributes, 50 options, 100 SKUs).
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from connectors.base import ItemState, MarketOrder, OrderLine, OrderState, ProductInput
+from connectors.base import (
+    ItemState,
+    MarketOrder,
+    OrderLine,
+    OrderState,
+    ProductInput,
+    SkuNumbers,
+    VariantInput,
+)
 from connectors.text import clean_text, description_with_ocop, truncate_words
 
 NAME_MAX = 255
@@ -81,15 +98,28 @@ def category_id(product: ProductInput) -> str:
         raise MappingError(f"no default Lazada category for OCOP group {product.ocop_group}") from None
 
 
-def _sku(product: ProductInput) -> dict[str, Any]:
-    return {
-        "SellerSku": product.seller_sku,
-        "quantity": max(product.stock, 0),
-        "price": product.price_vnd,
-        "package_weight": round(product.weight_g / 1000, 3),
+def _sku(product: ProductInput, variant: VariantInput | None = None) -> dict[str, Any]:
+    sku: dict[str, Any] = {
+        "SellerSku": variant.seller_sku if variant else product.seller_sku,
+        "quantity": max(variant.stock if variant else product.stock, 0),
+        "price": variant.price_vnd if variant else product.price_vnd,
+        "package_weight": round(((variant.weight_g if variant else 0) or product.weight_g) / 1000, 3),
         "package_length": max(product.length_cm, 1),
         "package_width": max(product.width_cm, 1),
         "package_height": max(product.height_cm, 1),
+    }
+    if variant is not None:
+        sku["saleProp"] = {a.name: value for a, value in zip(product.variation, variant.options, strict=True)}
+        if variant.image_id:
+            sku["Images"] = {"Image": [variant.image_id]}
+    return sku
+
+
+def variation_node(product: ProductInput) -> dict[str, Any]:
+    return {
+        f"Variation{n}": {"name": a.name, "hasImage": n == 1 and any(v.image_id for v in product.variants),
+                          "customize": True, "options": {"option": list(a.options)}}
+        for n, a in enumerate(product.variation, start=1)
     }
 
 
@@ -112,14 +142,29 @@ def product_document(product: ProductInput, item_id: str | None = None) -> dict[
         "brand": product.brand or NO_BRAND,
         **product.attributes,
     }
-    doc["Skus"] = {"Sku": [_sku(product)]}
+    if product.variants:
+        doc["variation"] = variation_node(product)
+        doc["Skus"] = {"Sku": [_sku(product, v) for v in product.variants]}
+    else:
+        doc["Skus"] = {"Sku": [_sku(product)]}
     return {"Request": {"Product": doc}}
 
 
 def price_quantity_document(item_id: str, seller_sku: str, price_vnd: int, stock: int) -> dict[str, Any]:
+    return skus_price_quantity_document(item_id, [SkuNumbers(seller_sku, price_vnd, stock)])
+
+
+def skus_price_quantity_document(item_id: str, skus: Sequence[SkuNumbers]) -> dict[str, Any]:
+    """/product/price_quantity/update: every SKU of the item in one call."""
     return {"Request": {"Product": {"Skus": {"Sku": [
-        {"ItemId": item_id, "SellerSku": seller_sku, "Price": price_vnd, "Quantity": max(stock, 0)}
+        {"ItemId": item_id, "SellerSku": s.seller_sku, "Price": s.price_vnd, "Quantity": max(s.stock, 0)} for s in skus
     ]}}}}
+
+
+def sku_numbers(doc: dict[str, Any]) -> list[SkuNumbers]:
+    """``/product/item/get`` → what each SKU shows."""
+    return [SkuNumbers(str(s.get("SellerSku", "")), _vnd(s.get("price")), int(s.get("quantity", 0)))
+            for s in doc.get("skus") or []]
 
 
 def deactivate_document(item_id: str, seller_sku: str) -> dict[str, Any]:

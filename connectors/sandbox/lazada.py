@@ -44,7 +44,8 @@ from connectors.sandbox.spec import (
     relative_path,
 )
 from connectors.sandbox.state import (
-    CANCELLED, COMPLETED, DELIVERED, READY, RETURNED, SHIPPED, UNPAID, AuthResult, Item, SandboxState,
+    CANCELLED, COMPLETED, DELIVERED, READY, RETURNED, SHIPPED, UNPAID, AuthResult, Item, Model, SandboxState,
+    VariantLimits, VariantRefused, check_variation,
 )
 
 NAME = "lazada"
@@ -63,6 +64,12 @@ FILTERS = {
     "all": set(ITEM_STATUS) - {"deleted"}, "live": {"live"}, "inactive": {"unlisted"}, "deleted": {"deleted"},
     "pending": {"reviewing"}, "rejected": {"rejected", "banned"},
 }
+
+
+# Sale properties (``variation`` + ``Skus.Sku[].saleProp``). The limits and the error words are the
+# sandbox's (unverified): Lazada documents neither in the pages at hand.
+LIMITS = VariantLimits(max_tiers=2, max_options=50, max_models=100)
+VARIANT_CODES = {"duplicate_sku": "SellerSkuDuplicate"}
 
 
 class LazadaFail(Exception):
@@ -263,6 +270,39 @@ def _num(value: Any, name: str, cast: type = float) -> Any:
         raise LazadaFail("InvalidParameter", f"Invalid {name}: {value!r}") from None
 
 
+def _variation(call: Call, product: dict[str, Any], skus: list[dict[str, Any]],
+               item: Item | None = None) -> tuple[list[tuple[str, list[str]]], list[Model]] | None:
+    """The sale properties of a product document, checked; None for a product of one SKU. Existing
+    SKUs (by SellerSku) keep their id; a SellerSku used by another product of the shop is refused."""
+    node = product.get("variation") or {}
+    if not isinstance(node, dict):
+        raise LazadaFail("InvalidParameter", "Invalid variation")
+    tiers = []
+    for key in sorted(node):
+        entry = node[key] if isinstance(node[key], dict) else {}
+        tiers.append((str(entry.get("name", "")), [str(o) for o in _as_list((entry.get("options") or {}).get("option"))]))
+    if not tiers and len(skus) <= 1 and not (skus and skus[0].get("saleProp")):
+        return None
+    if not tiers:
+        raise LazadaFail("InvalidParameter", "variation is required when a product has several Skus")
+    models = []
+    for sku in skus:
+        props = sku.get("saleProp") or {}
+        if not isinstance(props, dict):
+            raise LazadaFail("InvalidParameter", "Invalid saleProp")
+        seller_sku = str(sku.get("SellerSku", ""))
+        old = item.model_by_sku(seller_sku) if item else None
+        values = tuple(str(props.get(name, "")) for name, _ in tiers)
+        model = Model(old.model_id if old else call.state.next_id(), seller_sku, values,
+                      _num(sku.get("price"), "price", int), _num(sku.get("quantity", 0), "quantity", int))
+        models.append(model)
+    try:
+        check_variation(tiers, models, LIMITS, call.state.shop_skus(NAME, call.shop_id, besides=item.item_id if item else 0))
+    except VariantRefused as exc:
+        raise LazadaFail(VARIANT_CODES.get(exc.kind, "InvalidParameter"), exc.message) from None
+    return tiers, models
+
+
 async def product_create(call: Call) -> dict[str, Any]:
     product = _payload(call)
     attrs = product.get("Attributes") or {}
@@ -270,8 +310,9 @@ async def product_create(call: Call) -> dict[str, Any]:
     if not attrs.get("name") or not skus:
         raise LazadaFail("InvalidParameter", "Attributes.name and at least one Skus.Sku are required")
     sku = skus[0]
-    if not sku.get("SellerSku"):
+    if not all(s.get("SellerSku") for s in skus):
         raise LazadaFail("InvalidParameter", "SellerSku is required")
+    variation = _variation(call, product, skus)
     images = _images(product.get("Images")) or _images(sku.get("Images"))
     if not images:
         raise LazadaFail("InvalidParameter", "At least one image is required")
@@ -285,8 +326,18 @@ async def product_create(call: Call) -> dict[str, Any]:
         category_id=str(product.get("PrimaryCategory", "")), brand=str(attrs.get("brand", "")),
         images=images, attributes={k: str(v) for k, v in attrs.items() if k not in ("name", "description", "brand")},
     )
-    return {"item_id": item.item_id, "sku_list": [{"seller_sku": item.seller_sku, "sku_id": item.item_id * 10 + 1,
-                                                    "shop_sku": f"{item.item_id}_VNAMZ-{item.item_id * 10 + 1}"}]}
+    if variation is not None:
+        with call.state.lock:
+            item.set_variation(*variation)
+    return {"item_id": item.item_id, "sku_list": [{"seller_sku": s, "sku_id": i, "shop_sku": f"{item.item_id}_VNAMZ-{i}"}
+                                                  for s, i in _sku_ids(item)]}
+
+
+def _sku_ids(item: Item) -> list[tuple[str, int]]:
+    """(SellerSku, SkuId) of every SKU of an item."""
+    if item.models:
+        return [(m.seller_sku, m.model_id) for m in item.models.values()]
+    return [(item.seller_sku, item.item_id * 10 + 1)]
 
 
 def _item(call: Call, item_id: Any) -> Item:
@@ -305,6 +356,9 @@ async def product_update(call: Call) -> dict[str, Any]:
     item = _item(call, product.get("ItemId"))
     attrs = product.get("Attributes") or {}
     skus = _skus(product)
+    # A variation in the update replaces the SKUs: the ones left out are removed (the sandbox's
+    # reading; Lazada also has /product/sku/remove). Checked before anything changes.
+    variation = _variation(call, product, skus, item) if (product.get("variation") or item.models) else None
     with call.state.lock:
         if attrs.get("name"):
             item.name = str(attrs["name"])
@@ -317,7 +371,9 @@ async def product_update(call: Call) -> dict[str, Any]:
         images = _images(product.get("Images"))
         if images:
             item.images = images
-        if skus:
+        if variation is not None:
+            item.set_variation(*variation)
+        elif skus:
             sku = skus[0]
             if "price" in sku:
                 item.price_vnd = _num(sku["price"], "price", int)
@@ -333,16 +389,26 @@ async def price_quantity_update(call: Call) -> dict[str, Any]:
     product = _payload(call)
     for sku in _skus(product):
         item = _item(call, sku.get("ItemId"))
-        if sku.get("SellerSku") and str(sku["SellerSku"]) != item.seller_sku:
-            raise LazadaFail("InvalidParameter", f"SellerSku {sku['SellerSku']} does not belong to item {item.item_id}")
+        model = item.model_by_sku(str(sku.get("SellerSku", ""))) if item.models else None
+        if (item.models and model is None) or (
+                not item.models and sku.get("SellerSku") and str(sku["SellerSku"]) != item.seller_sku):
+            raise LazadaFail("InvalidParameter", f"SellerSku {sku.get('SellerSku')} does not belong to item {item.item_id}")
         with call.state.lock:
             if "Price" in sku:
-                item.price_vnd = _num(sku["Price"], "Price", int)
+                price = _num(sku["Price"], "Price", int)
+                if model is not None:
+                    model.price_vnd = price
+                else:
+                    item.price_vnd = price
             if "Quantity" in sku:
                 quantity = _num(sku["Quantity"], "Quantity", int)
                 if quantity < 0:
                     raise LazadaFail("InvalidParameter", f"Invalid Quantity: {sku['Quantity']!r}")
-                item.stock = quantity
+                if model is not None:
+                    model.stock = quantity
+                else:
+                    item.stock = quantity
+            item.sync_totals()
             item.updated_at = call.state.clock()
     return {}
 
@@ -362,10 +428,16 @@ def _product_doc(item: Item) -> dict[str, Any]:
         "created_time": str(int(item.created_at * 1000)), "updated_time": str(int(item.updated_at * 1000)),
         "images": item.images,
         "attributes": {"name": item.name, "description": item.description, "brand": item.brand, **item.attributes},
-        "skus": [{"SellerSku": item.seller_sku, "SkuId": item.item_id * 10 + 1, "quantity": item.stock,
-                  "price": f"{item.price_vnd:.2f}", "package_weight": f"{item.weight_g / 1000:.3f}",
+        **({"variation": {f"Variation{n}": {"name": name, "customize": True, "options": {"option": options}}
+                          for n, (name, options) in enumerate(item.tiers, start=1)}} if item.tiers else {}),
+        "skus": [{"SellerSku": sku, "SkuId": sku_id,
+                  "quantity": item.models[sku_id].stock if item.models else item.stock,
+                  "price": f"{(item.models[sku_id].price_vnd if item.models else item.price_vnd):.2f}",
+                  **({"saleProp": dict(zip((n for n, _ in item.tiers), item.models[sku_id].options))} if item.models else {}),
+                  "package_weight": f"{item.weight_g / 1000:.3f}",
                   "package_length": str(item.dims_cm[0]), "package_width": str(item.dims_cm[1]),
-                  "package_height": str(item.dims_cm[2]), "Status": "active" if item.status == "live" else "inactive"}],
+                  "package_height": str(item.dims_cm[2]), "Status": "active" if item.status == "live" else "inactive"}
+                 for sku, sku_id in _sku_ids(item)],
     }
 
 
@@ -385,7 +457,7 @@ async def products_get(call: Call) -> dict[str, Any]:
             wanted = set(json.loads(call.params["sku_seller_list"]))
         except ValueError:
             raise LazadaFail("InvalidParameter", "sku_seller_list must be a JSON array") from None
-        items = [i for i in items if i.seller_sku in wanted]
+        items = [i for i in items if wanted & set(i.skus())]
     page = items[offset: offset + limit]
     return {"total_products": len(items), "products": [_product_doc(i) for i in page]}
 
@@ -496,7 +568,8 @@ def _order_items(o: Any, now: float) -> list[dict[str, Any]]:
         for _ in range(line.quantity):
             n += 1
             out.append({"order_item_id": int(o.order_id) * 100 + n, "order_id": int(o.order_id), "sku": line.seller_sku,
-                        "shop_sku": f"{line.item_id}_VNAMZ", "product_id": line.item_id, "name": line.name,
+                        "shop_sku": f"{line.item_id}_VNAMZ", "variation": line.model_name.replace(",", ", "),
+                        **({"sku_id": line.model_id} if line.model_id else {}), "product_id": line.item_id, "name": line.name,
                         "item_price": f"{line.unit_price_vnd:.2f}", "paid_price": f"{line.unit_price_vnd:.2f}",
                         "currency": "VND", "status": status})
     return out

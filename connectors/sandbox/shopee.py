@@ -40,7 +40,8 @@ from connectors.sandbox.spec import (
     relative_path,
 )
 from connectors.sandbox.state import (
-    CANCELLED, COMPLETED, DELIVERED, READY, RETURNED, SHIPPED, UNPAID, AuthResult, Item, SandboxState,
+    CANCELLED, COMPLETED, DELIVERED, READY, RETURNED, SHIPPED, UNPAID, AuthResult, Item, Model, SandboxState,
+    VariantLimits, VariantRefused, check_variation,
 )
 from connectors.shopee import signing
 
@@ -58,6 +59,22 @@ ITEM_STATUS = {
 # (v2.product.get_item_violation_info). The violation type tells the two apart.
 VIOLATION_REJECTED = "LISTING_REJECTED"
 VIOLATION_BANNED = "PROHIBITED_LISTING"
+
+
+# v2.product.init_tier_variation: at most two tiers; "Count of tier_variation options should be
+# under 50. Count of 2-level variations combinations should be under 50." (its error list).
+LIMITS = VariantLimits(max_tiers=2, max_options=50, max_models=50)
+# Rule broken -> (error, message) as v2.product.init_tier_variation / add_model answer it. Shopee's
+# answer to a model_sku used twice in one item is not in the error list (unverified).
+VARIANT_ERRORS = {
+    "too_many_tiers": ("error_param", "The level of tier-variation over 2."),
+    "too_many_options": ("error_tier_opt_too_many", "Count of tier_variation option is larger than 50."),
+    "too_many_models": ("error_model_count_over_limit", "The count of model is too large. Should be under 50."),
+    "unknown_option": ("error_model_tier_index_bound", "Invalid item iter_index."),
+    "missing_value": ("error_model_nonempty_itemtier_empty_index", "Item tier_index is required."),
+    "duplicate_combination": ("error_model_duplicate_tier_variation_index", "Item have duplicate tier_index."),
+    "duplicate_option": ("error_model_duplicate_name", "Item tier_variation have duplicate name."),
+}
 
 
 class ShopeeFail(Exception):
@@ -305,35 +322,226 @@ async def update_item(call: Call) -> dict[str, Any]:
     return {"item_id": item.item_id, "item_name": item.name, "item_sku": item.seller_sku}
 
 
+def _model_of(item: Item, model_id: Any) -> Model | None:
+    """``model_id`` 0 addresses an item without variants; an item with variants needs a model's id."""
+    try:
+        mid = int(model_id or 0)
+    except (TypeError, ValueError):
+        return None
+    if not item.models:
+        return None if mid else Model(0, item.seller_sku, (), item.price_vnd, item.stock)
+    return item.models.get(mid)
+
+
 async def update_price(call: Call) -> dict[str, Any]:
+    """Per model (``price_list[].model_id``); a model that is not the item's is a failure entry."""
     data = call.json()
     item = _item(call, data.get("item_id"))
     price_list = data.get("price_list") or []
     if not price_list:
         raise ShopeeFail(400, "error_param", "price_list is required.")
-    price = price_list[0].get("original_price")
-    if not isinstance(price, (int, float)) or price <= 0:
-        raise ShopeeFail(400, "error_param", "original_price must be a positive number.")
+    success, failure = [], []
     with call.state.lock:
-        item.price_vnd = int(price)
+        for entry in price_list:
+            price = entry.get("original_price")
+            model = _model_of(item, entry.get("model_id"))
+            if not isinstance(price, (int, float)) or price <= 0:
+                raise ShopeeFail(400, "error_param", "original_price must be a positive number.")
+            if model is None:
+                failure.append({"model_id": entry.get("model_id"), "failed_reason": "model_id not found"})
+                continue
+            if model.model_id:
+                model.price_vnd = int(price)
+                item.sync_totals()
+            else:
+                item.price_vnd = int(price)
+            success.append({"model_id": model.model_id, "original_price": int(price)})
         item.updated_at = call.state.clock()
-    return {"success_list": [{"model_id": 0, "original_price": item.price_vnd}], "failure_list": []}
+    return {"success_list": success, "failure_list": failure}
 
 
 async def update_stock(call: Call) -> dict[str, Any]:
+    """Per model (``stock_list[].model_id``, ``seller_stock[0].stock``)."""
     data = call.json()
     item = _item(call, data.get("item_id"))
     stock_list = data.get("stock_list") or []
     if not stock_list:
         raise ShopeeFail(400, "error_param", "stock_list is required.")
-    seller_stock = stock_list[0].get("seller_stock") or [{}]
-    stock = seller_stock[0].get("stock")
-    if not isinstance(stock, int) or stock < 0:
-        raise ShopeeFail(400, "error_param", "stock must be a non-negative integer.")
+    success, failure = [], []
     with call.state.lock:
-        item.stock = stock
+        for entry in stock_list:
+            seller_stock = entry.get("seller_stock") or [{}]
+            stock = seller_stock[0].get("stock")
+            if not isinstance(stock, int) or stock < 0:
+                raise ShopeeFail(400, "error_param", "stock must be a non-negative integer.")
+            model = _model_of(item, entry.get("model_id"))
+            if model is None:
+                failure.append({"model_id": entry.get("model_id"), "failed_reason": "model_id not found"})
+                continue
+            if model.model_id:
+                model.stock = stock
+                item.sync_totals()
+            else:
+                item.stock = stock
+            success.append({"model_id": model.model_id, "stock": stock})
         item.updated_at = call.state.clock()
-    return {"success_list": [{"model_id": 0, "stock": stock}], "failure_list": []}
+    return {"success_list": success, "failure_list": failure}
+
+
+# ---------------------------------------------------------------------------- variations (tiers and models)
+
+
+def _tiers(raw: Any) -> list[tuple[str, list[str]]]:
+    if not isinstance(raw, list):
+        raise ShopeeFail(400, "error_param", "tier_variation must be a list.")
+    out = []
+    for tier in raw:
+        if not isinstance(tier, dict):
+            raise ShopeeFail(400, "error_param", "tier_variation entries must be objects.")
+        options = [str((o or {}).get("option", "")) for o in tier.get("option_list") or []]
+        out.append((str(tier.get("name", "")), options))
+    return out
+
+
+def _tier_options(tiers: list[tuple[str, list[str]]], tier_index: Any) -> tuple[str, ...]:
+    """A model's ``tier_index`` → its option values; out of bounds or short is refused as Shopee does."""
+    if not isinstance(tier_index, list) or len(tier_index) != len(tiers):
+        raise ShopeeFail(400, *VARIANT_ERRORS["missing_value"])
+    values = []
+    for (_, options), index in zip(tiers, tier_index):
+        if not isinstance(index, int) or not 0 <= index < len(options):
+            raise ShopeeFail(400, *VARIANT_ERRORS["unknown_option"])
+        values.append(options[index])
+    return tuple(values)
+
+
+def _new_models(call: Call, item: Item, tiers: list[tuple[str, list[str]]], raw: Any) -> list[Model]:
+    models = []
+    for entry in raw or []:
+        stock = ((entry.get("seller_stock") or [{}])[0]).get("stock", 0)
+        price = entry.get("original_price")
+        if not isinstance(price, (int, float)) or price <= 0:
+            raise ShopeeFail(400, "error_invalid_price", "Invalid price, please use the correct format")
+        models.append(call.state.new_model(str(entry.get("model_sku", "")), _tier_options(tiers, entry.get("tier_index")),
+                                           int(price), int(stock)))
+    return models
+
+
+def _check(tiers: list[tuple[str, list[str]]], models: list[Model]) -> None:
+    try:
+        check_variation(tiers, models, LIMITS)
+    except VariantRefused as exc:
+        error, message = VARIANT_ERRORS.get(exc.kind, ("error_param", f"Wrong parameters, detail: {exc.message}"))
+        raise ShopeeFail(400, error, message) from None
+
+
+def _model_doc(item: Item, model: Model) -> dict[str, Any]:
+    return {
+        "model_id": model.model_id, "model_sku": model.seller_sku, "model_status": "MODEL_NORMAL",
+        "tier_index": [opts.index(v) for (_, opts), v in zip(item.tiers, model.options)],
+        "price_info": [{"currency": "VND", "original_price": model.price_vnd, "current_price": model.price_vnd}],
+        "stock_info_v2": {"summary_info": {"total_available_stock": model.stock}, "seller_stock": [{"stock": model.stock}]},
+    }
+
+
+def _variation_doc(item: Item) -> dict[str, Any]:
+    return {
+        "item_id": item.item_id,
+        "tier_variation": [{"name": n, "option_list": [{"option": o} for o in opts]} for n, opts in item.tiers],
+        "model": [_model_doc(item, m) for m in sorted(item.models.values(), key=lambda m: m.model_id)],
+    }
+
+
+async def init_tier_variation(call: Call) -> dict[str, Any]:
+    """Set the tier structure and its models at once (Shopee: an item without tiers gets them)."""
+    data = call.json()
+    item = _item(call, data.get("item_id"))
+    tiers = _tiers(data.get("tier_variation"))
+    if item.tiers:
+        raise ShopeeFail(400, "error_param", "The level of tier-variation not change.")
+    models = _new_models(call, item, tiers, data.get("model"))
+    if not models:
+        raise ShopeeFail(400, "error_param", "model is required.")
+    _check(tiers, models)
+    with call.state.lock:
+        item.set_variation(tiers, models)
+        item.updated_at = call.state.clock()
+    return _variation_doc(item)
+
+
+async def update_tier_variation(call: Call) -> dict[str, Any]:
+    """Rename or add options (and re-index the existing models, ``model_list[].{model_id, tier_index}``);
+    models not listed are deleted, as the guide says of a changed structure."""
+    data = call.json()
+    item = _item(call, data.get("item_id"))
+    tiers = _tiers(data.get("tier_variation"))
+    kept = []
+    for entry in data.get("model_list") or []:
+        model = item.models.get(int(entry.get("model_id") or 0))
+        if model is None:
+            raise ShopeeFail(400, "error_param", f"model_id {entry.get('model_id')} not found.")
+        kept.append(Model(model.model_id, model.seller_sku, _tier_options(tiers, entry.get("tier_index")),
+                          model.price_vnd, model.stock, model.image))
+    _check(tiers, kept)
+    with call.state.lock:
+        item.set_variation(tiers, kept)
+        item.updated_at = call.state.clock()
+    return _variation_doc(item)
+
+
+async def add_model(call: Call) -> dict[str, Any]:
+    data = call.json()
+    item = _item(call, data.get("item_id"))
+    if not item.tiers:
+        raise ShopeeFail(400, "error_param", "Item has no tier_variation: call init_tier_variation first.")
+    added = _new_models(call, item, item.tiers, data.get("model_list"))
+    if not added:
+        raise ShopeeFail(400, "error_param", "model_list is required.")
+    models = [*item.models.values(), *added]
+    _check(item.tiers, models)
+    with call.state.lock:
+        item.set_variation(item.tiers, models)
+        item.updated_at = call.state.clock()
+    return {"model": [_model_doc(item, m) for m in added]}
+
+
+async def update_model(call: Call) -> dict[str, Any]:
+    """Model fields other than price and stock (here: ``model_sku``)."""
+    data = call.json()
+    item = _item(call, data.get("item_id"))
+    changed = []
+    for entry in data.get("model") or []:
+        model = item.models.get(int(entry.get("model_id") or 0))
+        if model is None:
+            raise ShopeeFail(400, "error_param", f"model_id {entry.get('model_id')} not found.")
+        changed.append((model, str(entry.get("model_sku", model.seller_sku))))
+    after = [Model(m.model_id, dict((c.model_id, s) for c, s in changed).get(m.model_id, m.seller_sku), m.options,
+                   m.price_vnd, m.stock) for m in item.models.values()]
+    _check(item.tiers, after)
+    with call.state.lock:
+        for model, sku in changed:
+            model.seller_sku = sku
+        item.updated_at = call.state.clock()
+    return {}
+
+
+async def delete_model(call: Call) -> dict[str, Any]:
+    data = call.json()
+    item = _item(call, data.get("item_id"))
+    model_id = int(data.get("model_id") or 0)
+    if model_id not in item.models:
+        raise ShopeeFail(400, "error_param", f"model_id {model_id} not found.")
+    if len(item.models) == 1:
+        raise ShopeeFail(400, "error_param", "Can not delete the last model of an item with tier_variation.")
+    with call.state.lock:
+        item.set_variation(item.tiers, [m for m in item.models.values() if m.model_id != model_id])
+        item.updated_at = call.state.clock()
+    return {}
+
+
+async def get_model_list(call: Call) -> dict[str, Any]:
+    item = _item(call, call.query.get("item_id"))
+    return _variation_doc(item)
 
 
 async def unlist_item(call: Call) -> dict[str, Any]:
@@ -383,8 +591,8 @@ async def search_item(call: Call) -> dict[str, Any]:
     name = call.query.get("item_name")
     statuses = set(parse_qs(call.request.scope.get("query_string", b"").decode("latin-1")).get("item_status", []))
     items = sorted(_items_of(call), key=lambda i: i.item_id)
-    if sku is not None:
-        items = [i for i in items if i.seller_sku == sku]
+    if sku is not None:  # matching model SKUs too is the sandbox's reading (unverified)
+        items = [i for i in items if i.seller_sku == sku or i.model_by_sku(sku) is not None]
     if name:
         items = [i for i in items if name.lower() in i.name.lower()]
     if statuses:
@@ -419,7 +627,7 @@ async def get_item_base_info(call: Call) -> dict[str, Any]:
             "dimension": dict(zip(("package_length", "package_width", "package_height"), item.dims_cm)),
             "image": {"image_id_list": item.images},
             "brand": {"brand_id": 0, "original_brand_name": item.brand},
-            "has_model": False,
+            "has_model": bool(item.models),
         })
     return {"item_list": out}
 
@@ -518,8 +726,10 @@ async def get_order_detail(call: Call) -> dict[str, Any]:
             "update_time": int(o.updated_at(now)), "total_amount": o.total_vnd,
             "estimated_shipping_fee": o.shipping_fee_vnd,
             "item_list": [
-                {"item_id": l.item_id, "item_name": l.name, "item_sku": l.seller_sku, "model_id": 0,
-                 "model_sku": "", "model_quantity_purchased": l.quantity,
+                {"item_id": l.item_id, "item_name": l.name,
+                 "item_sku": "" if l.model_id else l.seller_sku, "model_id": l.model_id,
+                 "model_name": l.model_name, "model_sku": l.seller_sku if l.model_id else "",
+                 "model_quantity_purchased": l.quantity,
                  "model_original_price": l.unit_price_vnd, "model_discounted_price": l.unit_price_vnd}
                 for l in o.lines
             ],
@@ -539,6 +749,12 @@ ROUTES: dict[str, tuple[str, bool, Handler]] = {
     "/api/v2/product/update_price": ("POST", True, update_price),
     "/api/v2/product/update_stock": ("POST", True, update_stock),
     "/api/v2/product/unlist_item": ("POST", True, unlist_item),
+    "/api/v2/product/init_tier_variation": ("POST", True, init_tier_variation),
+    "/api/v2/product/update_tier_variation": ("POST", True, update_tier_variation),
+    "/api/v2/product/add_model": ("POST", True, add_model),
+    "/api/v2/product/update_model": ("POST", True, update_model),
+    "/api/v2/product/delete_model": ("POST", True, delete_model),
+    "/api/v2/product/get_model_list": ("GET", True, get_model_list),
     "/api/v2/product/get_item_list": ("GET", True, get_item_list),
     "/api/v2/product/search_item": ("GET", True, search_item),
     "/api/v2/product/get_item_base_info": ("GET", True, get_item_base_info),

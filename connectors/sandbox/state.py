@@ -17,7 +17,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from connectors.sandbox.config import FAULT_KINDS, FaultConfig, SandboxConfig, SandboxShopConfig
@@ -87,6 +87,77 @@ class ImageRecord:
 
 
 @dataclass
+class Model:
+    """One variant of an item (a Shopee model, a Lazada/TikTok/Tiki SKU): its own seller SKU,
+    price and the stock this marketplace shows for it."""
+
+    model_id: int
+    seller_sku: str
+    options: tuple[str, ...]
+    price_vnd: int
+    stock: int
+    image: str = ""
+
+
+@dataclass(frozen=True)
+class VariantLimits:
+    """What a marketplace accepts of an item's variation (the numbers are each module's own)."""
+
+    max_tiers: int
+    max_options: int
+    max_models: int
+
+
+class VariantRefused(ValueError):
+    """A variation the marketplace refuses; ``kind`` tells which rule (each module maps it to its
+    own error code and message)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+def check_variation(tiers: list[tuple[str, list[str]]], models: list[Model], limits: VariantLimits,
+                    other_skus: Collection[str] = ()) -> None:
+    """Refuse what marketplaces refuse: too many attributes, options or variants, an attribute
+    without a name or options, a variant missing an option value or naming an unknown one, two
+    variants of the same combination, seller SKUs used twice (within the item, or by
+    ``other_skus``: SKUs of the shop's other items where the marketplace wants them unique)."""
+    if len(tiers) > limits.max_tiers:
+        raise VariantRefused("too_many_tiers", f"At most {limits.max_tiers} variation attributes, got {len(tiers)}.")
+    for name, options in tiers:
+        if not name.strip():
+            raise VariantRefused("missing_value", "A variation attribute has no name.")
+        if not options or any(not o.strip() for o in options):
+            raise VariantRefused("missing_value", f"Variation {name!r} has an empty option.")
+        if len(options) > limits.max_options:
+            raise VariantRefused("too_many_options",
+                                 f"Variation {name!r} has {len(options)} options, at most {limits.max_options}.")
+        if len(set(options)) != len(options):
+            raise VariantRefused("duplicate_option", f"Variation {name!r} lists an option twice.")
+    if len(models) > limits.max_models:
+        raise VariantRefused("too_many_models", f"At most {limits.max_models} variants, got {len(models)}.")
+    seen_combos: set[tuple[str, ...]] = set()
+    seen_skus: set[str] = set()
+    for model in models:
+        if len(model.options) != len(tiers) or any(not o for o in model.options):
+            raise VariantRefused("missing_value", f"SKU {model.seller_sku!r} lacks a value for every variation.")
+        for (name, options), value in zip(tiers, model.options):
+            if value not in options:
+                raise VariantRefused("unknown_option", f"SKU {model.seller_sku!r}: {value!r} is not an option of {name!r}.")
+        if model.options in seen_combos:
+            raise VariantRefused("duplicate_combination", f"Two variants share the options {list(model.options)}.")
+        seen_combos.add(model.options)
+        if not model.seller_sku:
+            raise VariantRefused("missing_value", "A variant has no seller SKU.")
+        if model.seller_sku in seen_skus or model.seller_sku in other_skus:
+            raise VariantRefused("duplicate_sku", f"Seller SKU {model.seller_sku!r} is used twice.")
+        seen_skus.add(model.seller_sku)
+        if model.price_vnd <= 0 or model.stock < 0:
+            raise VariantRefused("bad_number", f"SKU {model.seller_sku!r} needs a positive price and stock ≥ 0.")
+
+
+@dataclass
 class Item:
     marketplace: str
     shop_id: str
@@ -109,6 +180,41 @@ class Item:
     review_at: float
     review_outcome: str | None  # None → live, else rejection reason
     raw: dict[str, object] = field(default_factory=dict)
+    tiers: list[tuple[str, list[str]]] = field(default_factory=list)
+    models: dict[int, Model] = field(default_factory=dict)  # model id -> model; empty: one SKU
+
+    def set_variation(self, tiers: list[tuple[str, list[str]]], models: list[Model]) -> None:
+        """Replace the variation (already checked); the item's stock is the sum of its models'."""
+        self.tiers = [(name, list(options)) for name, options in tiers]
+        self.models = {m.model_id: m for m in models}
+        self.sync_totals()
+
+    def sync_totals(self) -> None:
+        if self.models:
+            self.stock = sum(m.stock for m in self.models.values())
+            self.price_vnd = min(m.price_vnd for m in self.models.values())
+
+    def model_by_sku(self, seller_sku: str) -> Model | None:
+        return next((m for m in self.models.values() if m.seller_sku == seller_sku), None)
+
+    def skus(self) -> list[str]:
+        return [m.seller_sku for m in self.models.values()] if self.models else [self.seller_sku]
+
+    def take(self, model: Model | None, quantity: int) -> None:
+        """An order takes ``quantity`` units of this SKU (checked by the caller)."""
+        if model is not None:
+            model.stock -= quantity
+            self.sync_totals()
+        else:
+            self.stock -= quantity
+
+    def give_back(self, model_id: int, quantity: int) -> None:
+        model = self.models.get(model_id)
+        if model is not None:
+            model.stock += quantity
+            self.sync_totals()
+        elif not self.models:
+            self.stock += quantity
 
 
 @dataclass
@@ -118,6 +224,8 @@ class OrderLineRec:
     name: str
     quantity: int
     unit_price_vnd: int
+    model_id: int = 0  # the variant bought (0: an item without variants)
+    model_name: str = ""  # its option values, as the marketplace names the variant on the order
 
 
 @dataclass
@@ -345,12 +453,22 @@ class SandboxState:
         return self.settle(item) if item else None
 
     def items_by_sku(self, marketplace: str, shop_id: str, sku: str) -> list[Item]:
+        """Items whose own seller SKU, or one of whose variants' SKUs, is ``sku``."""
         self.apply_restocks()
         return [
             self.settle(i)
             for i in self.shop_items(marketplace, shop_id).values()
-            if i.seller_sku == sku and i.status != "deleted"
+            if (i.seller_sku == sku or i.model_by_sku(sku) is not None) and i.status != "deleted"
         ]
+
+    def shop_skus(self, marketplace: str, shop_id: str, *, besides: int = 0) -> set[str]:
+        """Seller SKUs of the shop's items (other than item ``besides``): for marketplaces that want
+        a seller SKU unique in the shop."""
+        return {sku for i in self.shop_items(marketplace, shop_id).values()
+                if i.item_id != besides and i.status != "deleted" for sku in i.skus()}
+
+    def new_model(self, seller_sku: str, options: tuple[str, ...], price_vnd: int, stock: int, image: str = "") -> Model:
+        return Model(self.next_id(), seller_sku, tuple(options), int(price_vnd), int(stock), image)
 
     # ------------------------------------------------------------------ orders
 
@@ -391,15 +509,17 @@ class SandboxState:
         rng = self.rng
         live = [i for i in self.shop_items(marketplace, shop_id).values() if i.status == "live"]
         if live:
-            in_stock = [i for i in live if i.stock > 0]
+            # What a buyer can pick: an item without variants, or one variant of an item, in stock.
+            in_stock: list[tuple[Item, Model | None]] = []
+            for i in live:
+                if i.models:
+                    in_stock += [(i, m) for m in i.models.values() if m.stock > 0]
+                elif i.stock > 0:
+                    in_stock.append((i, None))
             if not in_stock:
                 return None
             picks_items = rng.sample(in_stock, k=min(len(in_stock), rng.randint(1, 3)))
-            lines = []
-            for item in picks_items:
-                quantity = min(rng.randint(1, 4), item.stock)
-                item.stock -= quantity
-                lines.append(OrderLineRec(item.item_id, item.seller_sku, item.name, quantity, item.price_vnd))
+            lines = [self._line(item, model, rng.randint(1, 4)) for item, model in picks_items]
         else:
             catalogue = [(100 + n, sku, name, price) for n, (sku, name, price) in enumerate(DEMO_CATALOGUE)]
             picks = rng.sample(catalogue, k=min(len(catalogue), rng.randint(1, 3)))
@@ -433,18 +553,33 @@ class SandboxState:
 
     # ------------------------------------------------------------------ stock, as a marketplace keeps it
 
+    @staticmethod
+    def _line(item: Item, model: Model | None, wanted: int) -> OrderLineRec:
+        """An order line of up to ``wanted`` units of this SKU, taken from the stock it shows."""
+        shown = model.stock if model is not None else item.stock
+        quantity = min(wanted, shown)
+        item.take(model, quantity)
+        if model is None:
+            return OrderLineRec(item.item_id, item.seller_sku, item.name, quantity, item.price_vnd)
+        return OrderLineRec(item.item_id, model.seller_sku, item.name, quantity, model.price_vnd,
+                            model.model_id, ",".join(model.options))
+
     def place_order(self, marketplace: str, shop_id: str, seller_sku: str, quantity: int = 1) -> Order | None:
-        """A buyer orders ``quantity`` of the live item with this seller SKU, now. Refused (``None``)
-        when the item is not on sale or shows less stock than asked: a marketplace accepts no order
-        beyond the stock it shows. Accepted, the order lowers that stock at once."""
+        """A buyer orders ``quantity`` of the live item (or variant) with this seller SKU, now.
+        Refused (``None``) when it is not on sale or shows less stock than asked: a marketplace
+        accepts no order beyond the stock it shows. Accepted, the order lowers that stock at once."""
         with self.lock:
             self.apply_restocks()
             item = next((i for i in self.items_by_sku(marketplace, shop_id, seller_sku) if i.status == "live"), None)
-            if item is None or quantity < 1 or item.stock < quantity:
+            if item is None or quantity < 1:
                 return None
-            item.stock -= quantity
+            model = item.model_by_sku(seller_sku)
+            if item.models and model is None:  # the item's own SKU is not a variant one can buy
+                return None
+            if (model.stock if model is not None else item.stock) < quantity:
+                return None
             now = self.clock()
-            line = OrderLineRec(item.item_id, item.seller_sku, item.name, quantity, item.price_vnd)
+            line = self._line(item, model, quantity)
             return self._store_order(marketplace, shop_id, now, [line], 0, [(now, UNPAID)])
 
     def cancel_order(self, marketplace: str, shop_id: str, order_id: str) -> bool:
@@ -476,7 +611,7 @@ class SandboxState:
                 for line in order.lines:
                     item = items.get(line.item_id)
                     if item is not None:
-                        item.stock += line.quantity
+                        item.give_back(line.model_id, line.quantity)
 
     # ------------------------------------------------------------------ faults
 
@@ -564,6 +699,10 @@ class SandboxState:
                             "reason": item.reason,
                             "price_vnd": item.price_vnd,
                             "stock": item.stock,
+                            "variation": [{"name": n, "options": list(o)} for n, o in item.tiers],
+                            "models": [{"model_id": m.model_id, "seller_sku": m.seller_sku,
+                                        "options": list(m.options), "price_vnd": m.price_vnd, "stock": m.stock}
+                                       for m in item.models.values()],
                         }
                     )
         return out

@@ -38,13 +38,18 @@ from litestar.enums import HttpMethod
 
 from connectors.sandbox.consent import CONSENT_HEAD
 from connectors.sandbox.spec import ErrorAnswer, MarketplaceSpec, forced_expiry, relative_path
-from connectors.sandbox.state import AuthResult, Item, Order, SandboxState
+from connectors.sandbox.state import (
+    AuthResult, Item, Model, Order, SandboxState, VariantLimits, VariantRefused, check_variation,
+)
 from connectors.tiki import mapper
 from connectors.tiki.auth import parse_basic_auth
 
 NAME = "tiki"
 API_PREFIXES = ("/integration/", "/sc/oauth2/token")
 WAREHOUSE_ID = 1034
+# A configurable product: option1/option2 of ``option_attributes``. Tiki's own limits are not in
+# the pages read (unverified): the sandbox takes 2 attributes, 50 options, 50 variants.
+LIMITS = VariantLimits(max_tiers=2, max_options=50, max_models=50)
 LIMIT_MAX = 100
 CATEGORIES: tuple[tuple[int, int | None, str, bool], ...] = (
     (4420, None, "Bách hóa Online", False),
@@ -144,7 +149,16 @@ def _request_state(item: Item) -> str:
 
 
 def _product_doc(item: Item) -> dict[str, Any]:
-    return {
+    variants = {}
+    if item.models:  # a configurable product: its option attributes and one child per variant
+        variants = {
+            "option_attributes": [name for name, _ in item.tiers],
+            "variants": [{"original_sku": m.seller_sku, "price": m.price_vnd,
+                          **{f"option{n}": v for n, v in enumerate(m.options, start=1)},
+                          "inventory": {"warehouse_quantities": [{"warehouse_id": WAREHOUSE_ID, "qty_available": m.stock}]}}
+                         for m in item.models.values()],
+        }
+    return {**variants,
         "product_id": item.item_id,
         "sku": str(item.raw.get("tiki_sku")),
         "original_sku": item.seller_sku,
@@ -305,8 +319,11 @@ class Api:
         if not name:
             errors.append("name is required")
         variants = body.get("variants") or []
-        if len(variants) != 1 or not str(variants[0].get("sku") or ""):
-            errors.append("exactly one variant with a sku is required")
+        options = [str(o) for o in body.get("option_attributes") or []]
+        if not variants or not all(str(v.get("sku") or "") for v in variants):
+            errors.append("at least one variant with a sku is required")
+        elif len(variants) > 1 and not options:
+            errors.append("option_attributes are required for several variants")
         if not str(body.get("image") or "").startswith(("http://", "https://")):
             errors.append("image must be a public image URL")
         attrs = body.get("attributes") or {}
@@ -315,6 +332,7 @@ class Api:
                 errors.append(f"attribute {a['code']} is required")
         if errors:
             raise TikiError(400, {"errors": errors})
+        variation = self._variation(options, variants)
         v = variants[0]
         stocks = v.get("warehouse_stocks") or [{}]
         item = self.state.create_item(
@@ -342,7 +360,36 @@ class Api:
             tiki_sku=str(2_000_000_000_000 + item.item_id),
             auto_on=bool((body.get("meta_data") or {}).get("is_auto_turn_on")),
         )
+        if variation is not None:
+            with self.state.lock:
+                item.set_variation(*variation)
         return {"track_id": item.raw["track_id"], "state": "queuing"}
+
+    def _variation(self, options: list[str], variants: list[dict[str, Any]],
+                   item: Item | None = None) -> tuple[list[tuple[str, list[str]]], list[Model]] | None:
+        """``option_attributes`` + ``variants[].option1/option2`` → attributes and variants, checked
+        (a seller SKU must be unique in the shop); None for a simple product."""
+        if not options:
+            return None
+        tiers: list[tuple[str, list[str]]] = [(name, []) for name in options]
+        for v in variants:
+            for n, (_, values) in enumerate(tiers, start=1):
+                value = str(v.get(f"option{n}") or "")
+                if value and value not in values:
+                    values.append(value)
+        models = []
+        for v in variants:
+            old = item.model_by_sku(str(v["sku"])) if item else None
+            stocks = v.get("warehouse_stocks") or [{}]
+            models.append(Model(old.model_id if old else self.state.next_id(), str(v["sku"]),
+                                tuple(str(v.get(f"option{n}") or "") for n in range(1, len(tiers) + 1)),
+                                int(v.get("price") or 0), int(stocks[0].get("qtyAvailable") or 0)))
+        try:
+            check_variation(tiers, models, LIMITS, self.state.shop_skus(NAME, self.shop_id,
+                                                                         besides=item.item_id if item else 0))
+        except VariantRefused as exc:
+            raise TikiError(400, {"errors": [exc.message]}) from None
+        return tiers, models
 
     def tracking(self, track_id: str) -> Any:
         item = self.by_track(track_id)
@@ -362,7 +409,7 @@ class Api:
         rows = [
             _request_doc(i)
             for i in sorted(self.items(), key=lambda i: -i.created_at)
-            if not sku or i.seller_sku == sku
+            if not sku or sku in i.skus()
         ]
         return _paged(rows, page, limit)
 
@@ -375,7 +422,12 @@ class Api:
     def update_info(self) -> Any:
         body = self.json()
         item = self.by_product(str(body.get("product_id") or ""))
+        variation = None
+        if body.get("variants"):  # a variant added, removed or renamed: the request carries them all
+            variation = self._variation([str(o) for o in body.get("option_attributes") or []], body["variants"], item)
         with self.state.lock:
+            if variation is not None:
+                item.set_variation(*variation)
             if body.get("name"):
                 item.name = str(body["name"])
             if body.get("description"):
@@ -397,7 +449,7 @@ class Api:
         rows = [
             _product_doc(i)
             for i in sorted(self.items(), key=lambda i: -i.created_at)
-            if _request_state(i) == "approved" and (not sku or i.seller_sku == sku)
+            if _request_state(i) == "approved" and (not sku or sku in i.skus())
         ]
         return _paged(rows, page, limit)
 
@@ -411,21 +463,29 @@ class Api:
             i
             for i in self.items()
             if _request_state(i) == "approved"
-            and ((sku and i.seller_sku == sku) or (pid and i.item_id == int(pid)))
+            and ((sku and sku in i.skus()) or (pid and i.item_id == int(pid)))
         ]
         if not matches:
             raise TikiError(404, {"errors": ["product not found by original_sku / product_id"]})
         item = matches[0]
+        model = item.model_by_sku(str(sku)) if sku and item.models else None
         with self.state.lock:
             if body.get("price") is not None:
                 if not isinstance(body["price"], int) or body["price"] <= 0:
                     raise _invalid("price must be a positive integer")
-                item.price_vnd = body["price"]
+                if model is not None:
+                    model.price_vnd = body["price"]
+                else:
+                    item.price_vnd = body["price"]
             for wq in body.get("warehouse_quantities") or []:
                 qty = wq.get("qty_available")
                 if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
                     raise _invalid("qty_available must be a non-negative integer")
-                item.stock = qty
+                if model is not None:
+                    model.stock = qty
+                else:
+                    item.stock = qty
+            item.sync_totals()
             if body.get("active") is not None:
                 if item.status in ("live", "unlisted"):
                     item.status = "live" if int(body["active"]) == 1 else "unlisted"

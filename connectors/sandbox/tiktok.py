@@ -58,7 +58,9 @@ from connectors.sandbox.spec import (
     marketplace_base_url,
     relative_path,
 )
-from connectors.sandbox.state import AuthResult, Item, Order, SandboxState
+from connectors.sandbox.state import (
+    AuthResult, Item, Model, Order, SandboxState, VariantLimits, VariantRefused, check_variation,
+)
 from connectors.tiktok.signing import TIMESTAMP_TOLERANCE_S, is_multipart, verify_request
 
 NAME = "tiktok"
@@ -118,6 +120,13 @@ def cipher_for(shop_id: str) -> str:
     return (
         "ROW_" + base64.urlsafe_b64encode(hashlib.sha256(f"cipher:{shop_id}".encode()).digest()[:21]).decode()
     )
+
+
+# Sales attributes: TikTok Shop allows 3 per product and at most 100 SKUs in most regions; we send at
+# most 2. The error codes below are the sandbox's (unverified; TikTok answers 120522xx for SKU faults).
+LIMITS = VariantLimits(max_tiers=3, max_options=100, max_models=100)
+VARIANT_CODES = {"too_many_tiers": 12052217, "too_many_models": 12052218, "too_many_options": 12052218,
+                 "duplicate_sku": 12052219, "duplicate_combination": 12052220, "missing_value": 12052221}
 
 
 class TikTokError(Exception):
@@ -214,7 +223,7 @@ def _product_doc(state: SandboxState, item: Item) -> dict[str, Any]:
         "category_chains": [{"id": item.category_id, "is_leaf": True}],
         "main_images": [{"uri": uri, "urls": []} for uri in item.images],
         "package_weight": {"value": str(item.weight_g / 1000), "unit": "KILOGRAM"},
-        "skus": [_sku_doc(item)],
+        "skus": _sku_docs(item),
         "create_time": int(item.created_at),
         "update_time": int(item.updated_at),
     }
@@ -223,19 +232,28 @@ def _product_doc(state: SandboxState, item: Item) -> dict[str, Any]:
     return doc
 
 
-def _sku_doc(item: Item) -> dict[str, Any]:
-    return {
-        "id": str(item.raw.get("sku_id", "")),
-        "seller_sku": item.seller_sku,
-        "price": {
-            "currency": "VND",
-            "sale_price": str(item.price_vnd),
-            "tax_exclusive_price": str(item.price_vnd),
-        },
-        "inventory": [
-            {"warehouse_id": str(item.raw.get("warehouse_id", WAREHOUSE_ID)), "quantity": item.stock}
-        ],
-    }
+def _sku_docs(item: Item) -> list[dict[str, Any]]:
+    """One SKU object per variant (``sales_attributes`` naming its values), or the item's only SKU."""
+    warehouse = str(item.raw.get("warehouse_id", WAREHOUSE_ID))
+
+    def doc(sku_id: str, seller_sku: str, price: int, stock: int, attrs: list[dict[str, str]]) -> dict[str, Any]:
+        return {
+            "id": sku_id, "seller_sku": seller_sku,
+            "price": {"currency": "VND", "sale_price": str(price), "tax_exclusive_price": str(price)},
+            "inventory": [{"warehouse_id": warehouse, "quantity": stock}],
+            "sales_attributes": attrs,
+        }
+
+    if not item.models:
+        return [doc(str(item.raw.get("sku_id", "")), item.seller_sku, item.price_vnd, item.stock, [])]
+    return [doc(str(m.model_id), m.seller_sku, m.price_vnd, m.stock,
+                [{"name": name, "value_name": value} for (name, _), value in zip(item.tiers, m.options)])
+            for m in item.models.values()]
+
+
+def _sku_ids(item: Item) -> list[dict[str, Any]]:
+    return [{"id": d["id"], "seller_sku": d["seller_sku"], "sales_attributes": d["sales_attributes"]}
+            for d in _sku_docs(item)]
 
 
 def _order_doc(order: Order, now: float) -> dict[str, Any]:
@@ -248,7 +266,8 @@ def _order_doc(order: Order, now: float) -> dict[str, Any]:
                     "product_id": str(line.item_id),
                     "product_name": line.name,
                     "seller_sku": line.seller_sku,
-                    "sku_id": f"{line.item_id}1",
+                    "sku_id": str(line.model_id) if line.model_id else f"{line.item_id}1",
+                    "sku_name": line.model_name,
                     "sale_price": str(line.unit_price_vnd),
                     "original_price": str(line.unit_price_vnd),
                     "currency": "VND",
@@ -289,13 +308,16 @@ def _product_fields(state: SandboxState, ctx: Ctx, body: dict[str, Any]) -> dict
             400, 12052226, "Invalid main_images: upload images first and use their uri (1 to 9)."
         )
     skus = body.get("skus") or []
-    if len(skus) != 1:
-        raise TikTokError(400, 12052700, "The sandbox supports exactly one SKU per product.")
+    if not skus:
+        raise TikTokError(400, 12052201, "Invalid SKU: at least one SKU is required.")
+    for one in skus:
+        amount = str((one.get("price") or {}).get("amount") or "")
+        if (not one.get("seller_sku") or not re.fullmatch(r"\d+", amount)
+                or (one.get("price") or {}).get("currency") != "VND"):
+            raise TikTokError(400, 12052201, "Invalid SKU: seller_sku and a VND price amount are required.")
     sku = skus[0]
     seller_sku = str(sku.get("seller_sku") or "")
     price = str((sku.get("price") or {}).get("amount") or "")
-    if not seller_sku or not re.fullmatch(r"\d+", price) or (sku.get("price") or {}).get("currency") != "VND":
-        raise TikTokError(400, 12052201, "Invalid SKU: seller_sku and a VND price amount are required.")
     inventory = sku.get("inventory") or [{}]
     weight = (body.get("package_weight") or {}).get("value") or "0"
     dims = body.get("package_dimensions") or {}
@@ -317,6 +339,36 @@ def _product_fields(state: SandboxState, ctx: Ctx, body: dict[str, Any]) -> dict
     }
 
 
+def _variation(ctx: Ctx, body: dict[str, Any], item: Item | None = None) -> tuple[list[tuple[str, list[str]]], list[Model]] | None:
+    """``skus[].sales_attributes[{name, value_name}]`` → attributes (in order of first appearance)
+    and variants, checked; None for a product of one SKU without sales attributes. A SKU keeps its
+    id across edits by seller SKU."""
+    skus = body.get("skus") or []
+    if len(skus) == 1 and not skus[0].get("sales_attributes"):
+        return None
+    tiers: dict[str, list[str]] = {}
+    for one in skus:
+        for attr in one.get("sales_attributes") or []:
+            options = tiers.setdefault(str(attr.get("name") or ""), [])
+            if str(attr.get("value_name") or "") not in options:
+                options.append(str(attr.get("value_name") or ""))
+    tier_list = list(tiers.items())
+    models = []
+    for one in skus:
+        values = {str(a.get("name") or ""): str(a.get("value_name") or "") for a in one.get("sales_attributes") or []}
+        seller_sku = str(one.get("seller_sku") or "")
+        old = item.model_by_sku(seller_sku) if item else None
+        stock = ((one.get("inventory") or [{}])[0]).get("quantity") or 0
+        models.append(Model(old.model_id if old else ctx.state.next_id(), seller_sku,
+                            tuple(values.get(name, "") for name, _ in tier_list),
+                            int((one.get("price") or {}).get("amount") or 0), int(stock)))
+    try:
+        check_variation(tier_list, models, LIMITS)
+    except VariantRefused as exc:
+        raise TikTokError(400, VARIANT_CODES.get(exc.kind, 12052201), exc.message) from None
+    return tier_list, models
+
+
 def _item(ctx: Ctx, product_id: str) -> Item:
     item = ctx.state.find_item(NAME, ctx.shop_id or "", int(product_id)) if product_id.isdigit() else None
     if item is None or item.status == "deleted":
@@ -326,57 +378,73 @@ def _item(ctx: Ctx, product_id: str) -> Item:
 
 def create_product(ctx: Ctx) -> Any:
     fields = _product_fields(ctx.state, ctx, ctx.json())
+    variation = _variation(ctx, ctx.json())
     warehouse = str(((ctx.json()["skus"][0].get("inventory") or [{}])[0]).get("warehouse_id") or WAREHOUSE_ID)
     item = ctx.state.create_item(NAME, ctx.shop_id or "", **fields)
     item.raw.update(sku_id=str(ctx.state.next_id()), warehouse_id=warehouse)
-    return {
-        "product_id": str(item.item_id),
-        "skus": [{"id": item.raw["sku_id"], "seller_sku": item.seller_sku, "sales_attributes": []}],
-        "warnings": [],
-    }
+    if variation is not None:
+        with ctx.state.lock:
+            item.set_variation(*variation)
+    return {"product_id": str(item.item_id), "skus": _sku_ids(item), "warnings": []}
 
 
 def edit_product(ctx: Ctx, product_id: str) -> Any:
     item = _item(ctx, product_id)
     fields = _product_fields(ctx.state, ctx, ctx.json())
+    variation = _variation(ctx, ctx.json(), item)  # the edit's SKUs replace the product's
     with ctx.state.lock:
         for key, value in fields.items():
             setattr(item, key, value)
+        if variation is not None:
+            item.set_variation(*variation)
+        else:
+            item.tiers, item.models = [], {}
     ctx.state.resubmit(item)
-    return {
-        "product_id": str(item.item_id),
-        "skus": [{"id": item.raw["sku_id"], "seller_sku": item.seller_sku, "sales_attributes": []}],
-        "warnings": [],
-    }
+    return {"product_id": str(item.item_id), "skus": _sku_ids(item), "warnings": []}
 
 
-def _sku_updates(ctx: Ctx, item: Item) -> list[dict[str, Any]]:
+def _sku_updates(ctx: Ctx, item: Item) -> list[tuple[dict[str, Any], Model | None]]:
     skus = ctx.json().get("skus") or []
-    if not skus or any(str(s.get("id")) != item.raw.get("sku_id") for s in skus):
+    out = []
+    for sku in skus:
+        sku_id = str(sku.get("id"))
+        model = item.models.get(int(sku_id)) if item.models and sku_id.isdigit() else None
+        if (item.models and model is None) or (not item.models and sku_id != item.raw.get("sku_id")):
+            raise TikTokError(400, 12052201, "SKU does not belong to the product.")
+        out.append((sku, model))
+    if not out:
         raise TikTokError(400, 12052201, "SKU does not belong to the product.")
-    return skus
+    return out
 
 
 def update_inventory(ctx: Ctx, product_id: str) -> Any:
     item = _item(ctx, product_id)
-    for sku in _sku_updates(ctx, item):
+    for sku, model in _sku_updates(ctx, item):
         quantity = ((sku.get("inventory") or [{}])[0]).get("quantity")
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
             raise TikTokError(400, 12052230, "inventory quantity must be a non-negative integer.")  # code unverified
         with ctx.state.lock:
-            item.stock = quantity
+            if model is not None:
+                model.stock = quantity
+                item.sync_totals()
+            else:
+                item.stock = quantity
             item.updated_at = ctx.state.clock()
     return {}
 
 
 def update_price(ctx: Ctx, product_id: str) -> Any:
     item = _item(ctx, product_id)
-    for sku in _sku_updates(ctx, item):
+    for sku, model in _sku_updates(ctx, item):
         amount = str((sku.get("price") or {}).get("amount") or "")
         if not amount.isdigit():
             raise TikTokError(400, 12052201, "Invalid price amount.")
         with ctx.state.lock:
-            item.price_vnd = int(amount)
+            if model is not None:
+                model.price_vnd = int(amount)
+                item.sync_totals()
+            else:
+                item.price_vnd = int(amount)
             item.updated_at = ctx.state.clock()
     return {}
 
@@ -417,7 +485,7 @@ def search_products(ctx: Ctx) -> Any:
         i
         for i in sorted(items, key=lambda i: i.item_id)
         if i.status != "deleted"
-        and (not skus or i.seller_sku in skus)
+        and (not skus or bool(skus & set(i.skus())))
         and (not status or status == "ALL" or ITEM_STATUS[i.status] == status)
     ]
     page = found[offset : offset + size]

@@ -38,6 +38,7 @@ from connectors.base import (
     ProductInput,
     RateLimitedError,
     ShopCredentials,
+    SkuNumbers,
     TokenSet,
     UploadedImage,
     split_window,
@@ -187,15 +188,87 @@ class ShopeeClient:
 
     async def create_item(self, shop: ShopCredentials, product: ProductInput) -> ItemRef:
         payload = mapper.add_item_payload(product)
+        if product.variants:  # build the tiers before add_item refuses a wrong one halfway
+            mapper.init_tier_variation_payload(0, product)
         resp = await self._shop_call("POST", "/api/v2/product/add_item", shop, body=payload, idempotent=False)
         status = str(resp.get("item_status", "REVIEWING"))
-        return ItemRef(str(resp["item_id"]), product.seller_sku, mapper.item_state(status, [])[0])
+        if product.variants:
+            # add_item makes an item without models; the tiers and their models come next. Should
+            # this call fail, a retry adopts the item by its SKU and update_item sets them.
+            await self._shop_call("POST", "/api/v2/product/init_tier_variation", shop,
+                                  body=mapper.init_tier_variation_payload(int(resp["item_id"]), product), idempotent=True)
+        return ItemRef(str(resp["item_id"]), product.key_sku, mapper.item_state(status, [])[0])
 
     async def update_item(self, shop: ShopCredentials, external_id: str, product: ProductInput) -> None:
         # Setting the same content twice is harmless: idempotent.
         payload = mapper.update_item_payload(int(external_id), product)
         await self._shop_call("POST", "/api/v2/product/update_item", shop, body=payload, idempotent=True)
-        await self.update_price_stock(shop, external_id, product.seller_sku, product.price_vnd, product.stock)
+        if product.variants:
+            await self._sync_models(shop, int(external_id), product)
+            await self.update_skus(shop, external_id, product.sku_numbers())
+        else:
+            await self.update_price_stock(shop, external_id, product.seller_sku, product.price_vnd, product.stock)
+
+    async def _models(self, shop: ShopCredentials, item_id: int) -> dict[str, Any]:
+        return await self._shop_call("GET", "/api/v2/product/get_model_list", shop, params={"item_id": item_id},
+                                     idempotent=True)
+
+    async def _sync_models(self, shop: ShopCredentials, item_id: int, product: ProductInput) -> None:
+        """A variant added, removed or renamed: init_tier_variation when the item has no tiers yet,
+        else update_tier_variation (names or options changed), update_model (a SKU renamed),
+        delete_model and add_model."""
+        doc = await self._models(shop, item_id)
+        if not doc.get("tier_variation"):
+            await self._shop_call("POST", "/api/v2/product/init_tier_variation", shop,
+                                  body=mapper.init_tier_variation_payload(item_id, product), idempotent=True)
+            return
+        plan = mapper.model_plan(item_id, product, doc)
+        if plan.restructure is not None:
+            await self._shop_call("POST", "/api/v2/product/update_tier_variation", shop, body=plan.restructure,
+                                  idempotent=True)
+        if plan.renames:
+            await self._shop_call("POST", "/api/v2/product/update_model", shop,
+                                  body={"item_id": item_id, "model": plan.renames}, idempotent=True)
+        for model_id in plan.deletes:
+            await self._shop_call("POST", "/api/v2/product/delete_model", shop,
+                                  body={"item_id": item_id, "model_id": model_id}, idempotent=True)
+        if plan.adds:
+            # Not idempotent: a retry after an unknown outcome re-plans from get_model_list instead.
+            await self._shop_call("POST", "/api/v2/product/add_model", shop,
+                                  body={"item_id": item_id, "model_list": plan.adds}, idempotent=False)
+
+    async def update_skus(self, shop: ShopCredentials, external_id: str, skus: Sequence[SkuNumbers]) -> None:
+        """One update_price and one update_stock carrying every model (model ids read first)."""
+        item_id = int(external_id)
+        doc = await self._models(shop, item_id)
+        ids = {str(m.get("model_sku")): int(m["model_id"]) for m in doc.get("model") or []}
+        if not ids and len(skus) == 1:  # an item without models
+            ids = {skus[0].seller_sku: 0}
+        missing = [s.seller_sku for s in skus if s.seller_sku not in ids]
+        if missing:
+            raise NotFoundError(f"Shopee item {external_id} has no model with SKU {', '.join(missing)}",
+                                code="error_item_not_found")
+        await self._shop_call(
+            "POST", "/api/v2/product/update_price", shop, idempotent=True,
+            body={"item_id": item_id, "price_list": [{"model_id": ids[s.seller_sku], "original_price": s.price_vnd}
+                                                     for s in skus]})
+        await self._shop_call(
+            "POST", "/api/v2/product/update_stock", shop, idempotent=True,
+            body={"item_id": item_id, "stock_list": [{"model_id": ids[s.seller_sku],
+                                                      "seller_stock": [{"stock": max(s.stock, 0)}]} for s in skus]})
+
+    async def item_skus(self, shop: ShopCredentials, external_id: str) -> list[SkuNumbers]:
+        resp = await self._shop_call("GET", "/api/v2/product/get_item_base_info", shop,
+                                     params={"item_id_list": external_id}, idempotent=True)
+        items = resp.get("item_list") or []
+        if not items:
+            raise NotFoundError(f"Shopee item {external_id} not found", code="error_item_not_found")
+        item = items[0]
+        if item.get("has_model"):
+            return [mapper.model_numbers(m) for m in (await self._models(shop, int(external_id))).get("model") or []]
+        price = (item.get("price_info") or [{}])[0].get("original_price", 0)
+        stock = ((item.get("stock_info_v2") or {}).get("summary_info") or {}).get("total_available_stock", 0)
+        return [SkuNumbers(str(item.get("item_sku", "")), int(round(float(price))), int(stock))]
 
     async def update_price_stock(
         self, shop: ShopCredentials, external_id: str, seller_sku: str, price_vnd: int, stock: int
@@ -253,7 +326,7 @@ class ShopeeClient:
             "GET", "/api/v2/product/get_item_base_info", shop,
             params={"item_id_list": ",".join(ids[:50])}, idempotent=True,
         )
-        exact = sorted(
+        exact = sorted(  # with variants the item's own SKU is the first variant's (mapper.add_item_payload)
             (i for i in info.get("item_list") or [] if str(i.get("item_sku")) == seller_sku),
             key=lambda i: int(i["item_id"]),
         )

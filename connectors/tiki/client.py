@@ -50,6 +50,7 @@ from connectors.base import (
     ProductInput,
     RateLimitedError,
     ShopCredentials,
+    SkuNumbers,
     TokenSet,
     UploadedImage,
     split_window,
@@ -222,7 +223,7 @@ class TikiClient:
     async def create_item(self, shop: ShopCredentials, product: ProductInput) -> ItemRef:
         body = mapper.request_body(product, warehouse_id=int(await self._warehouse(shop)))
         out = await self._call("POST", "/integration/v2.1/requests", shop, body=body, idempotent=False)
-        return ItemRef(external_id=str(out["track_id"]), seller_sku=product.seller_sku, state="in_review")
+        return ItemRef(external_id=str(out["track_id"]), seller_sku=product.key_sku, state="in_review")
 
     async def _product_id(self, shop: ShopCredentials, external_id: str) -> str:
         """A product id, following a track id to the approved product when needed."""
@@ -247,7 +248,7 @@ class TikiClient:
             body=mapper.update_info_body(product_id, product),
             idempotent=True,
         )
-        await self.update_price_stock(shop, product_id, product.seller_sku, product.price_vnd, product.stock)
+        await self.update_skus(shop, product_id, product.sku_numbers())
 
     async def update_price_stock(
         self, shop: ShopCredentials, external_id: str, seller_sku: str, price_vnd: int, stock: int
@@ -256,6 +257,16 @@ class TikiClient:
             seller_sku, price_vnd=price_vnd, stock=stock, warehouse_id=int(await self._warehouse(shop))
         )
         await self._call("PUT", "/integration/v2/products/updateSku", shop, body=body, idempotent=True)
+
+    async def update_skus(self, shop: ShopCredentials, external_id: str, skus: Sequence[SkuNumbers]) -> None:
+        """``updateSku`` takes one SKU a call: one call per variant."""
+        for sku in skus:
+            await self.update_price_stock(shop, external_id, sku.seller_sku, sku.price_vnd, sku.stock)
+
+    async def item_skus(self, shop: ShopCredentials, external_id: str) -> list[SkuNumbers]:
+        product_id = await self._product_id(shop, external_id)
+        return mapper.sku_numbers(await self._call("GET", f"/integration/v2/products/{product_id}", shop,
+                                                   idempotent=True))
 
     async def unlist(self, shop: ShopCredentials, external_id: str, seller_sku: str = "") -> None:
         if not seller_sku:

@@ -26,6 +26,11 @@ Where each rule comes from (open.tiki.vn/docs/docs/current/…; "verified" = rea
   processing, queueing, …, canceled, complete, returned``); the list is not exhaustive and an
   unknown one is refused, not guessed. (partly verified)
 - Name length limit: not found; we cap at 255 characters. (unverified)
+- Variants: a configurable product names its attributes in ``option_attributes`` (at most two)
+  and each ``variants[]`` entry its values in ``option1``/``option2``, with its own ``sku``,
+  ``price``, ``warehouse_stocks`` and ``image``; each variant's SKU then takes ``updateSku`` on its
+  own. The ``option1``/``option2`` field names and resending all variants with an info update
+  come from public integrations, not from the API reference. (unverified)
 - ``meta_data.is_auto_turn_on`` (activate the product once approved): not found in the pages
   read; without it an approved product waits for ``updateSku`` ``active=1``. (unverified)
 """
@@ -48,6 +53,7 @@ from connectors.base import (
     OrderState,
     PermanentError,
     ProductInput,
+    SkuNumbers,
 )
 from connectors.text import ocop_description_html, one_line
 
@@ -140,7 +146,7 @@ def request_body(product: ProductInput, *, warehouse_id: int) -> dict[str, Any]:
         "attributes": attributes,
         "image": main,
         "images": list(others),
-        "option_attributes": [],
+        "option_attributes": [a.name for a in product.variation],
         "variants": [
             {
                 "sku": product.seller_sku,
@@ -150,6 +156,17 @@ def request_body(product: ProductInput, *, warehouse_id: int) -> dict[str, Any]:
                 "warehouse_stocks": [{"warehouseId": warehouse_id, "qtyAvailable": max(0, product.stock)}],
                 "image": main,
             }
+        ] if not product.variants else [
+            {
+                "sku": v.seller_sku,
+                **{f"option{n}": value for n, value in enumerate(v.options, start=1)},
+                "price": v.price_vnd,
+                "inventory_type": INVENTORY_TYPE,
+                "seller_warehouse": str(warehouse_id),
+                "warehouse_stocks": [{"warehouseId": warehouse_id, "qtyAvailable": max(0, v.stock)}],
+                "image": v.image_id or main,
+            }
+            for v in product.variants
         ],
         # Sell as soon as Tiki approves (otherwise an approved product stays inactive).
         "meta_data": {"is_auto_turn_on": True},
@@ -167,7 +184,17 @@ def update_info_body(product_id: str, product: ProductInput) -> dict[str, Any]:
         "image": body["image"],
         "images": body["images"],
         "attributes": body["attributes"],
+        **({"option_attributes": body["option_attributes"], "variants": body["variants"]} if product.variants else {}),
     }
+
+
+def sku_numbers(product: Mapping[str, Any]) -> list[SkuNumbers]:
+    """A product document → what each SKU shows (a configurable product's ``variants``)."""
+    def qty(doc: Mapping[str, Any]) -> int:
+        return sum(int(w.get("qty_available") or 0)
+                   for w in (doc.get("inventory") or {}).get("warehouse_quantities") or [])
+    rows = product.get("variants") or [product]
+    return [SkuNumbers(str(r.get("original_sku") or ""), _vnd(r.get("price")), qty(r)) for r in rows]
 
 
 def update_sku_body(

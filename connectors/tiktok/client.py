@@ -55,6 +55,7 @@ from connectors.base import (
     RateLimitedError,
     RetryableError,
     ShopCredentials,
+    SkuNumbers,
     TokenSet,
     UploadedImage,
     split_window,
@@ -287,7 +288,7 @@ class TikTokClient:
     async def create_item(self, shop: ShopCredentials, product: ProductInput) -> ItemRef:
         body = mapper.product_payload(product, warehouse_id=await self._warehouse(shop))
         out = await self._call("POST", f"/product/{VERSION}/products", shop, body=body, idempotent=False)
-        return ItemRef(external_id=str(out["product_id"]), seller_sku=product.seller_sku, state="in_review")
+        return ItemRef(external_id=str(out["product_id"]), seller_sku=product.key_sku, state="in_review")
 
     async def update_item(self, shop: ShopCredentials, external_id: str, product: ProductInput) -> None:
         body = mapper.product_payload(product, warehouse_id=await self._warehouse(shop))
@@ -325,6 +326,25 @@ class TikTokClient:
             body=mapper.price_update_body(str(sku["id"]), price_vnd),
             idempotent=True,
         )
+
+    async def update_skus(self, shop: ShopCredentials, external_id: str, skus: Sequence[SkuNumbers]) -> None:
+        """One inventory update and one prices update carrying every SKU (ids read first)."""
+        product = await self._product(shop, external_id)
+        found = []
+        for numbers in skus:
+            sku = mapper.sku_for_seller_sku(product, numbers.seller_sku)
+            if sku is None:
+                raise NotFoundError(f"product {external_id} has no SKU {numbers.seller_sku!r}", code="sku")
+            warehouse = str(((sku.get("inventory") or [{}])[0]).get("warehouse_id") or await self._warehouse(shop))
+            found.append((str(sku["id"]), warehouse, numbers))
+        base = f"/product/{VERSION}/products/{external_id}"
+        await self._call("POST", f"{base}/inventory/update", shop, idempotent=True,
+                         body=mapper.inventories_update_body([(i, w, n.stock) for i, w, n in found]))
+        await self._call("POST", f"{base}/prices/update", shop, idempotent=True,
+                         body=mapper.prices_update_body([(i, n.price_vnd) for i, _, n in found]))
+
+    async def item_skus(self, shop: ShopCredentials, external_id: str) -> list[SkuNumbers]:
+        return mapper.sku_numbers(await self._product(shop, external_id))
 
     async def unlist(self, shop: ShopCredentials, external_id: str, seller_sku: str = "") -> None:
         out = await self._call(

@@ -22,6 +22,12 @@ against the generated type definitions of the public ``tiktok-partner-api`` and
   ``product_id``, ``product_name``, ``sale_price``. In 202309 a line item is one unit: we
   group equal SKUs into one line with a quantity.
 
+- Variants: one ``skus[]`` entry per variant, each with its ``seller_sku``, ``price``,
+  ``inventory`` and ``sales_attributes[{name, value_name, sku_img{uri}}]`` (custom attributes by
+  name, as Create Product takes them when no ``id`` of the category's built-in sales attributes
+  is given; whether a VN category insists on built-in ids is unverified). Inventory and prices
+  updates take many ``skus[{id, ...}]`` in one call.
+
 Not expressible: TikTok reports returns through the Return & Refund API, not as an order
 status, so :func:`order_from_tiktok` never yields ``returned``.
 """
@@ -44,6 +50,8 @@ from connectors.base import (
     OrderState,
     PermanentError,
     ProductInput,
+    SkuNumbers,
+    VariantInput,
 )
 from connectors.text import ocop_description_html, one_line
 
@@ -141,7 +149,7 @@ def product_payload(product: ProductInput, *, warehouse_id: str) -> dict[str, An
                 "price": {"amount": str(product.price_vnd), "currency": CURRENCY},
                 "inventory": [{"warehouse_id": warehouse_id, "quantity": max(0, product.stock)}],
             }
-        ],
+        ] if not product.variants else [_variant_sku(product, v, warehouse_id) for v in product.variants],
     }
     if product.brand and product.brand.strip().lower() not in {"no brand", "không thương hiệu"}:
         body["brand_id"] = product.brand
@@ -151,6 +159,42 @@ def product_payload(product: ProductInput, *, warehouse_id: str) -> dict[str, An
             for attr_id, value in sorted(product.attributes.items())
         ]
     return body
+
+
+def _variant_sku(product: ProductInput, variant: VariantInput, warehouse_id: str) -> dict[str, Any]:
+    attributes = []
+    for level, (attribute, value) in enumerate(zip(product.variation, variant.options, strict=True)):
+        entry: dict[str, Any] = {"name": attribute.name, "value_name": value}
+        if level == 0 and variant.image_id:
+            entry["sku_img"] = {"uri": variant.image_id}
+        attributes.append(entry)
+    return {
+        "seller_sku": variant.seller_sku,
+        "price": {"amount": str(variant.price_vnd), "currency": CURRENCY},
+        "inventory": [{"warehouse_id": warehouse_id, "quantity": max(0, variant.stock)}],
+        "sales_attributes": attributes,
+    }
+
+
+def prices_update_body(skus: list[tuple[str, int]]) -> dict[str, Any]:
+    """``POST /product/202309/products/{id}/prices/update`` for several SKUs: ``(sku id, price)``."""
+    return {"skus": [{"id": sku_id, "price": {"amount": str(price), "currency": CURRENCY}} for sku_id, price in skus]}
+
+
+def inventories_update_body(skus: list[tuple[str, str, int]]) -> dict[str, Any]:
+    """``POST /product/202309/products/{id}/inventory/update`` for several SKUs: ``(sku id, warehouse, stock)``."""
+    return {"skus": [{"id": sku_id, "inventory": [{"warehouse_id": warehouse, "quantity": max(0, stock)}]}
+                     for sku_id, warehouse, stock in skus]}
+
+
+def sku_numbers(data: Mapping[str, Any]) -> list[SkuNumbers]:
+    """Get Product → what each SKU shows (its sale price, and its stock summed over warehouses)."""
+    out = []
+    for sku in data.get("skus") or []:
+        price = (sku.get("price") or {}).get("sale_price") or (sku.get("price") or {}).get("amount") or 0
+        out.append(SkuNumbers(str(sku.get("seller_sku") or ""), _vnd(price),
+                              sum(int(i.get("quantity") or 0) for i in sku.get("inventory") or [])))
+    return out
 
 
 def price_update_body(sku_id: str, price_vnd: int) -> dict[str, Any]:

@@ -130,12 +130,19 @@ def _overview_page(state: SandboxState) -> str:
                 f"<td>{_vnd(i.price_vnd)}</td><td>{i.stock}</td>"
                 f"<td class='{e(i.status)}'>{e(i.status)}{reason}</td></tr>"
             )
+            for m in i.models.values():  # each variant with the stock this marketplace shows for it
+                options = " · ".join(f"{e(n)}: {e(v)}" for (n, _), v in zip(i.tiers, m.options))
+                parts.append(
+                    f"<tr class='variant'><td>↳ {e(m.seller_sku)}</td><td>{m.model_id}</td><td>{options}</td>"
+                    f"<td>{_vnd(m.price_vnd)}</td><td>{m.stock}</td><td></td></tr>"
+                )
         parts.append("</table>")
         orders = sorted(state.shop_orders(mkt, shop_id).values(), key=lambda o: -o.created_at)[:20]
         parts.append("<h3>Đơn hàng gần đây</h3><table><tr><th>Mã đơn</th><th>Ngày</th><th>Dòng</th>"
                      "<th>Tổng</th><th>Trạng thái</th></tr>")
         for o in orders:
-            lines = "; ".join(f"{e(l.name)} × {l.quantity}" for l in o.lines)
+            lines = "; ".join(f"{e(l.name)}{f' ({e(l.model_name)})' if l.model_name else ''} × {l.quantity}"
+                              for l in o.lines)
             parts.append(
                 f"<tr><td>{e(o.order_id)}</td><td>{_ts(o.created_at)}</td><td>{lines}</td>"
                 f"<td>{_vnd(o.total_vnd)}</td><td>{e(o.status_at(now))}</td></tr>"

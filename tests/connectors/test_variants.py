@@ -208,3 +208,30 @@ def test_variation_rules_are_the_marketplaces() -> None:
     with pytest.raises(VariantRefused) as shop_wide:
         check_variation(tiers, [model("A", "250 ml")], limits, {"A"})
     assert shop_wide.value.kind == "duplicate_sku"
+
+
+def test_generator_orders_variants_within_their_stock_and_overview_shows_them(sandbox_clean: Sandbox) -> None:
+    """The order generator buys variant SKUs, never more than a variant shows; the overview page
+    lists each variant with its stock and names the variant on the order."""
+    import httpx
+
+    state = sandbox_clean.state
+    shop = "14701712"
+    item = state.create_item("shopee", shop, seller_sku="GEN-MO-0", name="Mật ong rừng Kon Hà Nừng", description="d",
+                             price_vnd=1, stock=0, weight_g=500, dims_cm=(8, 8, 12), category_id="100783",
+                             brand="", images=["i"], attributes={})
+    item.status = "live"
+    models = [state.new_model(f"GEN-MO-{n}", (size,), price, stock)
+              for n, (size, price, stock) in enumerate((("250 ml", 120_000, 3), ("500 ml", 210_000, 2)))]
+    item.set_variation([("Dung tích", ["250 ml", "500 ml"])], models)
+    made = state.generate_orders("shopee", shop, 40, state.clock() - 60, state.clock())
+    sold = {m.seller_sku: 0 for m in models}
+    for order in made:
+        for line in order.lines:
+            if line.item_id == item.item_id:
+                sold[line.seller_sku] += line.quantity
+                assert line.model_id and line.model_name in ("250 ml", "500 ml")
+    assert sold == {"GEN-MO-0": 3, "GEN-MO-1": 2}  # everything shown was bought, nothing more
+    assert [m.stock for m in item.models.values()] == [0, 0] and item.stock == 0
+    page = httpx.get(sandbox_clean.base_url + "/", timeout=5).text
+    assert "↳ GEN-MO-1" in page and "Dung tích: 500 ml" in page and "(500 ml)" in page

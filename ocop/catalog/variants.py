@@ -172,7 +172,7 @@ def read_variant(
                 values[field] = _READERS[field](value.strip() if isinstance(value, str) else value)
         except InvalidValue as exc:
             errors.append(exc.for_field(variant_path(index, field)))
-    return VariantInput(**values), errors
+    return VariantInput(**values), errors  # errors at the rule's field names; read_variation renames
 
 
 # ---- checking ---------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def _check(
                              f"At most {MAX_VARIANTS} variants ({len(variants)} given)"))
     taken = {_key(s): (taken_skus[s] if isinstance(taken_skus, Mapping) else "") for s in taken_skus}
     known = [{_key(o) for o in a.options} for a in attributes]
-    seen_combos: set[tuple[str, str]] = set()
+    seen_combos: set[tuple[str, ...]] = set()
     seen_skus: set[str] = set()
     for k, variant in enumerate(variants):
         for n, value in enumerate(variant.options):
@@ -269,10 +269,10 @@ def _check(
                 errors.append(_error(variant_path(k, field), "unknown_option",
                                      f"«{value}» không có trong {attributes[n].name or 'thuộc tính'}",
                                      f"“{value}” is not an option of {attributes[n].name or 'the attribute'}"))
-        combo = (_key(variant.option1), _key(variant.option2))
-        if all(combo[: len(attributes)]):
+        combo = tuple(_key(o) for o in variant.options[: len(attributes)])
+        if all(combo):
             if combo in seen_combos:
-                label = " / ".join(o for o in variant.options if o)
+                label = " / ".join(variant.options[: len(attributes)])
                 errors.append(_error(variant_path(k, "option1"), "duplicate_variant",
                                      f"Phân loại «{label}» đã có", f"Variant “{label}” is already there"))
             seen_combos.add(combo)
@@ -335,7 +335,22 @@ def read_variation(
         errors += problems
     read = canonical(normalised, read)
     errors += check_variation(normalised, read, taken_skus=taken_skus, unread={e.field for e in errors})
+    if names:
+        errors = callers_names(errors, names)
     return Variation(attributes=normalised, variants=read, errors=errors)
+
+
+def callers_names(errors: Iterable[FieldError], names: Mapping[str, str]) -> list[FieldError]:
+    """Errors at ``variants[i].<field>`` renamed to the caller's own field names (``names``: the
+    caller's name -> the :class:`VariantInput` field), e.g. ``variants[2].price`` for the API."""
+    own = {field: name for name, field in names.items()}
+    out = []
+    for e in errors:
+        head, dot, tail = e.field.partition("].")
+        if e.field.startswith("variants[") and dot and tail in own:
+            e = FieldError(f"{head}].{own[tail]}", e.code, e.message_vi, e.message_en)
+        out.append(e)
+    return out
 
 
 # ---- deriving ---------------------------------------------------------------------------------

@@ -493,7 +493,8 @@ class ProductController(Controller):
     async def readiness_(self, me: Me, product_id: PathId) -> list[ReadinessOut]:
         product = await get_product(me, product_id)
         result = readiness(
-            product, await current_certificate(product_id), await images_of(product_id), today_vn()
+            product, await current_certificate(product_id), await images_of(product_id), today_vn(),
+            await variants_of(product_id),
         )
         return [
             ReadinessOut(

@@ -212,7 +212,8 @@ async def _photos_context(product: dict[str, Any]) -> dict[str, Any]:
     so after an upload, once the renditions exist, "needs a photo" goes away without a reload."""
     images = await images_of(product["id"])
     cert = await current_certificate(product["id"])
-    return {"images": images, "readiness": readiness(product, cert, images, today_vn()), "oob": True}
+    variants = await variants_of(product["id"])
+    return {"images": images, "readiness": readiness(product, cert, images, today_vn(), variants), "oob": True}
 
 
 @get("/products/{product_id:int}", **PAGE)

@@ -126,7 +126,11 @@ async def save_product(
             if variation is not None:
                 changes.update((await write_variants(product_id, variation.variants)).audit())
             if "stock" in changes or "variant_stock" in changes:
-                await market_stock.stock_edited([product_id])
+                # Variants kept from before: only the variants whose count was typed settle their
+                # orders; a variation new to the product starts every count afresh.
+                kept = variation is not None and variation.variants and variation_of(before or {})
+                await market_stock.stock_edited(
+                    [product_id], changes.get("variant_stock", []) if kept else None)
             if PARTIAL_FIELDS & changes.keys():
                 await market_stock.bump([product_id])
         cert = checked.certificate

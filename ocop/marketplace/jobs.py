@@ -161,24 +161,25 @@ async def _push(rt: MarketRuntime, listing: Listing, marketplace: str,
             await client.unlist(creds, listing.external_item_id, listing.seller_sku)
         return listing.external_item_id, "unlisted"
     image_ids = await _upload_images(rt, listing, marketplace, creds, draft.image_keys)
-    product = type(draft.product)(**{**{f: getattr(draft.product, f) for f in draft.product.__struct_fields__},
-                                     "image_ids": image_ids})
+    product = draft.with_images(image_ids)
+    skus = product.sku_numbers() if product.variants else ()
     external_id = listing.external_item_id
     if not external_id:
-        found = await client.find_by_seller_sku(creds, listing.seller_sku)
+        # With variants the item is found again by its first variant's SKU (``key_sku``).
+        found = await client.find_by_seller_sku(creds, product.key_sku)
         if found is not None:
             log.info("adopted_existing_item", listing=listing.id, marketplace=marketplace)
             external_id = found.external_id
             await Listing.update({Listing.external_item_id: external_id}).where(Listing.id == listing.id)
             await client.update_item(creds, external_id, product)
-            await stock.sent_with_publish(listing.id, product.price_vnd, product.stock)
+            await stock.sent_with_publish(listing.id, product.price_vnd, product.stock, skus)
             return external_id, None
         ref = await client.create_item(creds, product)
         await Listing.update({Listing.external_item_id: ref.external_id}).where(Listing.id == listing.id)
-        await stock.sent_with_publish(listing.id, product.price_vnd, product.stock)
+        await stock.sent_with_publish(listing.id, product.price_vnd, product.stock, skus)
         return ref.external_id, ref.state
     await client.update_item(creds, external_id, product)
-    await stock.sent_with_publish(listing.id, product.price_vnd, product.stock)
+    await stock.sent_with_publish(listing.id, product.price_vnd, product.stock, skus)
     return external_id, None
 
 

@@ -6,6 +6,10 @@ Price and stock are left out of it: they travel through the partial price/stock 
 (:mod:`ocop.marketplace.stock`), and a change of either must never re-push (and re-review) the item.
 The stock a whole push carries is ocop's offer (available less the safety buffer), the same number a
 partial push would send.
+
+A product with variants goes as one item with its variation attributes and one SKU per variant
+(each with its own price and offer); the variants' SKUs, options and photos are content (a change
+re-pushes the item: Shopee add_model etc.), their prices and stocks are not.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from dataclasses import dataclass
 
 import msgspec
 
-from connectors.base import ProductInput
+from connectors.base import ProductInput, VariantInput, VariationAttribute
 from ocop import db
 from ocop.catalog.certificates import current_certificate
 from ocop.catalog.tables import Image, Product
-from ocop.marketplace.stock import offered_stock
+from ocop.catalog.variant_store import variants_of, variation_of
+from ocop.marketplace.stock import offered_stock, variant_availability
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,16 @@ class Draft:
     product: ProductInput
     image_keys: tuple[str, ...]
     hash: str
+    variant_image_keys: tuple[str, ...] = ()
+    """Per variant, the media key of its photo's rendition ("" for none); publishing turns each
+    into the marketplace image id once the product's photos are uploaded."""
+
+    def with_images(self, image_ids: tuple[str, ...]) -> ProductInput:
+        """The payload with the uploaded photos' marketplace ids (``image_ids`` follow ``image_keys``)."""
+        by_key = dict(zip(self.image_keys, image_ids))
+        variants = tuple(msgspec.structs.replace(v, image_id=by_key.get(key, ""))
+                         for v, key in zip(self.product.variants, self.variant_image_keys))
+        return msgspec.structs.replace(self.product, image_ids=image_ids, variants=variants)
 
 
 def _cm(mm: int | None) -> int:
@@ -54,6 +69,7 @@ async def build_draft(product_id: int, marketplace: str, seller_sku: str) -> Dra
     cert = await current_certificate(product_id)
     images = await Image.select().where(Image.product == product_id)
     keys = rendition_keys(images, marketplace)
+    variation, variants, variant_keys = await _variants(product, images, marketplace, keys)
     item = ProductInput(
         seller_sku=seller_sku,
         name=product["name"],
@@ -69,7 +85,38 @@ async def build_draft(product_id: int, marketplace: str, seller_sku: str) -> Dra
         certificate_issuer=cert["issuing_body"] if cert else "",
         ocop_group=int(product["ocop_group"] or 1),
         unit=product["unit"] or "",
+        variation=variation,
+        variants=variants,
     )
-    content = msgspec.structs.replace(item, price_vnd=0, stock=0)
-    digest = hashlib.sha256(msgspec.json.encode(content) + b"|" + "|".join(keys).encode()).hexdigest()
-    return Draft(product=item, image_keys=keys, hash=digest)
+    content = msgspec.to_builtins(msgspec.structs.replace(item, price_vnd=0, stock=0, variants=tuple(
+        msgspec.structs.replace(v, price_vnd=0, stock=0) for v in variants)))
+    if not variants:  # the same bytes as before variants existed: no listing looks changed by them
+        del content["variation"], content["variants"]
+    hashed = msgspec.json.encode(content) + b"|" + "|".join(keys).encode()
+    if variants:
+        hashed += b"|" + "|".join(variant_keys).encode()
+    digest = hashlib.sha256(hashed).hexdigest()
+    return Draft(product=item, image_keys=keys, hash=digest, variant_image_keys=variant_keys)
+
+
+async def _variants(product: dict, images: list[dict], marketplace: str, keys: tuple[str, ...]
+                    ) -> tuple[tuple[VariationAttribute, ...], tuple[VariantInput, ...], tuple[str, ...]]:
+    """The product's attributes, its variants with ocop's offer each, and each variant's photo key
+    (only a photo the item itself carries can be a variant's)."""
+    rows = await variants_of(int(product["id"]))
+    if not rows:
+        return (), (), ()
+    attributes = variation_of(product)
+    numbers = (await variant_availability([int(product["id"])])).get(int(product["id"]), {})
+    photo = {int(i["id"]): rendition_keys([{**i, "position": 0}], marketplace) for i in images}
+    out, variant_keys = [], []
+    for row in rows:
+        n = numbers.get(row["sku"])
+        out.append(VariantInput(
+            seller_sku=row["sku"], options=(row["option1"], row["option2"])[:len(attributes)],
+            price_vnd=int(row["price_vnd"] or 0), stock=n.offer if n else 0,
+            weight_g=int(row["weight_g"] or 0)))
+        key = (photo.get(int(row["image"])) or ("",))[0] if row["image"] else ""
+        variant_keys.append(key if key in keys else "")
+    return (tuple(VariationAttribute(a.name, tuple(a.options)) for a in attributes), tuple(out),
+            tuple(variant_keys))

@@ -21,12 +21,19 @@ placed lowered its own stock: its ``stock_shown`` follows the order, so it usual
 *latest* numbers, sends them through the client's partial ``update_price_stock`` (never a whole
 re-push) and acknowledges the version it read. Jobs of older versions find nothing to do, so ten
 orders in a second give one call per marketplace carrying the last number.
+
+**Variants.** A product with variants keeps one stock per variant: a variant's available stock is
+its own ``Variant.stock`` less what the holds of its seller SKU took (the holds are keyed by the
+line's seller SKU already), the safety buffer applies to each variant, and a listing's
+``skus_shown`` keeps what its marketplace shows per SKU. A push then carries every SKU of the
+listing in one ``update_skus`` (the marketplace's partial endpoints), and an order moves only the
+SKU it bought on its own marketplace.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,9 +42,16 @@ import structlog
 from arq import Retry
 from piccolo.engine.postgres import PostgresEngine
 
-from connectors.base import AuthExpiredError, ConnectorError, MarketOrder, RateLimitedError, RetryableError
+from connectors.base import (
+    AuthExpiredError,
+    ConnectorError,
+    MarketOrder,
+    RateLimitedError,
+    RetryableError,
+    SkuNumbers,
+)
 from ocop import db
-from ocop.catalog.tables import Product
+from ocop.catalog.tables import Product, Variant
 from ocop.jobs.queue import QUEUE_NAME
 from ocop.jobs.registry import cron, job
 from ocop.marketplace import stock_rules as rules
@@ -92,6 +106,29 @@ class Availability:
         return rules.offer(self.available, self.buffer)
 
 
+@dataclass(frozen=True, slots=True)
+class SkuAvailability:
+    """ocop's numbers for one variant (one seller SKU) of a product with variants."""
+
+    sku: str
+    stock: int
+    held: int
+    buffer: int
+    price_vnd: int
+
+    @property
+    def available(self) -> int:
+        return self.stock - self.held
+
+    @property
+    def offer(self) -> int:
+        return rules.offer(self.available, self.buffer)
+
+    def shown(self) -> list[int]:
+        """What the marketplace should show, as ``Listing.skus_shown`` keeps it."""
+        return [self.price_vnd, self.offer]
+
+
 def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -112,6 +149,34 @@ async def availability(product_ids: Iterable[int]) -> dict[int, Availability]:
             out[p["id"]] = Availability(product=p["id"], stock=int(p["stock"] or 0), held=held.get(p["id"], 0),
                                         buffer=int(p["stock_buffer"] or 0), price_vnd=int(p["price_vnd"] or 0))
     return out
+
+
+async def variant_availability(product_ids: Iterable[int]) -> dict[int, dict[str, SkuAvailability]]:
+    """Per product with variants, each variant's numbers by seller SKU (in the variants' order);
+    products without variants are absent."""
+    ids = sorted({int(p) for p in product_ids})
+    out: dict[int, dict[str, SkuAvailability]] = {}
+    for chunk in _chunks(ids):
+        variants = await (Variant.select(Variant.product, Variant.sku, Variant.stock, Variant.price_vnd,
+                                         Variant.product.stock_buffer.as_alias("buffer"))
+                          .where(Variant.product.is_in(list(chunk))).order_by(Variant.position).order_by(Variant.id))
+        if not variants:
+            continue
+        marks = ", ".join("{}" for _ in chunk)
+        held = {(int(r["product"]), str(r["seller_sku"])): int(r["held"] or 0) for r in await StockHold.raw(
+            f"SELECT product, seller_sku, SUM(units - settled) AS held FROM stock_hold WHERE product IN ({marks}) "
+            "AND units <> settled GROUP BY product, seller_sku", *chunk)}
+        for v in variants:
+            product = int(v["product"])
+            out.setdefault(product, {})[v["sku"]] = SkuAvailability(
+                sku=v["sku"], stock=int(v["stock"] or 0), held=held.get((product, v["sku"]), 0),
+                buffer=int(v["buffer"] or 0), price_vnd=int(v["price_vnd"] or 0))
+    return out
+
+
+def _skus_differ(shown: Any, numbers: dict[str, SkuAvailability]) -> bool:
+    kept = db.json_value(shown, {}) or {}
+    return any(kept.get(sku) != n.shown() for sku, n in numbers.items())
 
 
 def _pushable() -> Any:
@@ -137,11 +202,14 @@ async def bump(product_ids: Iterable[int], *, force: bool = False) -> int:
         return 0
     await _lock_products(ids)
     numbers = await availability(ids)
-    rows = await Listing.select(Listing.id, Listing.product, Listing.stock_shown, Listing.price_shown).where(
-        Listing.product.is_in(ids) & _pushable())
+    per_sku = await variant_availability(ids)
+    rows = await Listing.select(Listing.id, Listing.product, Listing.stock_shown, Listing.price_shown,
+                                Listing.skus_shown).where(Listing.product.is_in(ids) & _pushable())
     now = datetime.now(UTC)
-    due = [r["id"] for r in rows if force or r["product"] in numbers and (
-        r["stock_shown"] != numbers[r["product"]].offer or r["price_shown"] != numbers[r["product"]].price_vnd)]
+    due = [r["id"] for r in rows if force or (
+        _skus_differ(r["skus_shown"], per_sku[r["product"]]) if r["product"] in per_sku else
+        r["product"] in numbers and (r["stock_shown"] != numbers[r["product"]].offer
+                                     or r["price_shown"] != numbers[r["product"]].price_vnd))]
     for listing_id in due:
         await Listing.update({Listing.stock_version: Listing.stock_version + 1, Listing.stock_next_at: now,
                               Listing.stock_attempts: 0}).where(Listing.id == listing_id)
@@ -152,10 +220,13 @@ async def bump(product_ids: Iterable[int], *, force: bool = False) -> int:
 
 
 async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Iterable[MarketOrder],
-                        sku_to_listing: dict[str, int], listing_product: dict[int, int]) -> set[int]:
+                        sku_to_listing: dict[str, int], listing_product: dict[int, int],
+                        variant_skus: Collection[str] = ()) -> set[int]:
     """Inside the order ingest's transaction: rewrite the holds of these orders' lines of our
     listings, follow the order's own marketplace (it lowered or restored its stock itself) and
-    make the other listings of the products due. Returns the products whose stock moved."""
+    make the other listings of the products due. Returns the products whose stock moved.
+    ``variant_skus``: the SKUs of ``sku_to_listing`` that are variants of their listing's product
+    (their marketplace keeps a stock per SKU)."""
     wanted: dict[tuple[str, str], tuple[MarketOrder, int]] = {}
     for order in orders:
         merged = rules.merge_lines((l.seller_sku, l.quantity) for l in order.lines if l.seller_sku in sku_to_listing)
@@ -182,6 +253,7 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
     now = datetime.now(UTC)
     rows: list[tuple[object, ...]] = []
     moved: dict[int, int] = {}  # listing -> units its marketplace took (+) or gave back (-)
+    moved_skus: dict[int, dict[str, int]] = {}  # listing -> variant SKU -> the same, per variant
     first_event: dict[int, datetime] = {}  # listing -> earliest marketplace time of those changes
     for (order_id, sku), (order, quantity) in wanted.items():
         old = before.get((order_id, sku))
@@ -194,6 +266,9 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
                      hold.shipped, order.status, order.raw_status[:40], now, now))
         if hold.delta:
             moved[listing] = moved.get(listing, 0) + hold.delta
+            if sku in variant_skus:
+                per = moved_skus.setdefault(listing, {})
+                per[sku] = per.get(sku, 0) + hold.delta
             event = order.created_at if hold.delta > 0 else order.updated_at
             first_event[listing] = min(first_event.get(listing, event), event)
     if not rows:
@@ -204,16 +279,27 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
         await conn.execute(_UPSERT_HOLD_PG, shop_id, *(list(column) for column in list(zip(*rows))[1:11]), now)
     else:
         await db.executemany(conn, _UPSERT_HOLD, rows)
-    pushes = {r["id"]: r for r in await Listing.select(Listing.id, Listing.stock_pushed_at, Listing.stock_lease_until)
-              .where(Listing.id.is_in(list(moved) or [0]))}
+    if moved_skus and postgres:  # the per-SKU numbers are rewritten below: no push may write them meanwhile
+        await conn.execute("SELECT id FROM listing WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
+                           sorted(moved_skus))
+    pushes = {r["id"]: r for r in await Listing.select(
+        Listing.id, Listing.stock_pushed_at, Listing.stock_lease_until,
+        *([Listing.skus_shown] if moved_skus else [])).where(Listing.id.is_in(list(moved) or [0]))}
     for listing, units in moved.items():
         row = pushes.get(listing)
-        if row is not None and rules.origin_follows(first_event[listing], row["stock_pushed_at"],
-                                                    row["stock_lease_until"], now):
+        follows = row is not None and rules.origin_follows(first_event[listing], row["stock_pushed_at"],
+                                                           row["stock_lease_until"], now)
+        if follows:
             await Listing.update({Listing.stock_shown: Listing.stock_shown - units}).where(
                 (Listing.id == listing) & Listing.stock_shown.is_not_null())
         else:  # a push of ours may have landed after the marketplace's own change: we no longer know
             await Listing.update({Listing.stock_shown: None}).where(Listing.id == listing)
+        if listing in moved_skus and row is not None:
+            shown = dict(db.json_value(row["skus_shown"], {}) or {})
+            for sku, delta in moved_skus[listing].items():
+                price, stock = (shown.get(sku) or [None, None])[:2]
+                shown[sku] = [price, stock - delta if follows and stock is not None else None]
+            await Listing.update({Listing.skus_shown: shown}).where(Listing.id == listing)
     changed = {listing_product[listing] for listing in moved}
     await bump(changed)
     return changed
@@ -222,20 +308,27 @@ async def record_orders(conn: Any, shop_id: int, marketplace: str, orders: Itera
 # ----------------------------------------------------------------------------- edits
 
 
-async def stock_edited(product_ids: Iterable[int]) -> None:
+async def stock_edited(product_ids: Iterable[int], skus: Iterable[str] | None = None) -> None:
     """The producer (or staff, or an import) set a new count: the holds so far are in it. Call
-    inside the transaction that wrote ``Product.stock``."""
+    inside the transaction that wrote ``Product.stock``. ``skus``: only these variants' counts were
+    set (the other variants' holds still stand apart from their counts)."""
     ids = sorted({int(p) for p in product_ids})
     await _lock_products(ids)
+    only = sorted(set(skus)) if skus is not None else None
+    if only == []:
+        return
     for chunk in _chunks(ids):
-        await StockHold.update({StockHold.settled: StockHold.units}).where(
-            StockHold.product.is_in(list(chunk)) & (StockHold.units != StockHold.settled))
+        where = StockHold.product.is_in(list(chunk)) & (StockHold.units != StockHold.settled)
+        if only is not None:
+            where = where & StockHold.seller_sku.is_in(only)
+        await StockHold.update({StockHold.settled: StockHold.units}).where(where)
 
 
-async def sent_with_publish(listing_id: int, price_vnd: int, stock: int) -> None:
-    """A whole push (publishing) carried these numbers: the marketplace shows them now. If ocop's
-    numbers moved meanwhile, the listing becomes due for a partial push."""
+async def sent_with_publish(listing_id: int, price_vnd: int, stock: int, skus: Sequence[SkuNumbers] = ()) -> None:
+    """A whole push (publishing) carried these numbers (``skus``: per variant): the marketplace
+    shows them now. If ocop's numbers moved meanwhile, the listing becomes due for a partial push."""
     await Listing.update({Listing.stock_shown: stock, Listing.price_shown: price_vnd,
+                          Listing.skus_shown: {s.seller_sku: [s.price_vnd, s.stock] for s in skus},
                           Listing.stock_pushed_at: datetime.now(UTC)}).where(Listing.id == listing_id)
     row = await Listing.select(Listing.product).where(Listing.id == listing_id).first()
     if row is not None:
@@ -345,10 +438,15 @@ async def push_stock(ctx: dict[str, Any], listing_id: int, version: int) -> str:
         if numbers is None:
             await _release(listing_id, {Listing.stock_pushed_version: taken, Listing.stock_next_at: None})
             return "no_product"
+        per_sku = (await variant_availability([listing.product])).get(listing.product, {})
         client = rt.env.client(shop.marketplace)
+        sent = [SkuNumbers(sku, n.price_vnd, n.offer) for sku, n in per_sku.items()]
         try:
-            await rt.with_fresh_token(shop, lambda creds: client.update_price_stock(
-                creds, listing.external_item_id, listing.seller_sku, numbers.price_vnd, numbers.offer))
+            if sent:  # every variant of the item in one partial call
+                await rt.with_fresh_token(shop, lambda creds: client.update_skus(creds, listing.external_item_id, sent))
+            else:
+                await rt.with_fresh_token(shop, lambda creds: client.update_price_stock(
+                    creds, listing.external_item_id, listing.seller_sku, numbers.price_vnd, numbers.offer))
         except RetryableError as exc:
             return await _retry_later(ctx, listing, exc)
         except (AuthExpiredError, ConnectorError) as exc:
@@ -356,7 +454,10 @@ async def push_stock(ctx: dict[str, Any], listing_id: int, version: int) -> str:
                                         Listing.stock_error: f"Sàn báo lỗi / marketplace said: {exc.message}"[:2000]})
             return "failed"
         now = datetime.now(UTC)
-        done = {Listing.stock_shown: numbers.offer, Listing.price_shown: numbers.price_vnd,
+        shown = {Listing.skus_shown: {s.seller_sku: [s.price_vnd, s.stock] for s in sent},
+                 Listing.stock_shown: sum(s.stock for s in sent), Listing.price_shown: min(s.price_vnd for s in sent)
+                 } if sent else {Listing.stock_shown: numbers.offer, Listing.price_shown: numbers.price_vnd}
+        done = {**shown,
                 Listing.stock_pushed_version: taken, Listing.stock_lease_until: None, Listing.stock_attempts: 0,
                 Listing.stock_error: "", Listing.stock_pushed_at: now}
         finished = await Listing.update({**done, Listing.stock_next_at: None}).where(

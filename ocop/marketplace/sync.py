@@ -16,6 +16,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from connectors.base import AuthExpiredError, ConnectorError, MarketOrder, OrderRef, RetryableError, ShopCredentials
 from ocop import db
+from ocop.catalog.tables import Variant
 from ocop.marketplace import listings, sales_facts as facts, shops, stock
 from ocop.marketplace.runtime import MarketRuntime
 from ocop.marketplace.tables import Listing, Order, Shop
@@ -131,6 +132,7 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
     listing_rows = await Listing.select(Listing.id, Listing.seller_sku, Listing.product).where(Listing.shop == shop_id)
     sku_to_listing = {r["seller_sku"]: r["id"] for r in listing_rows}
     listing_product = {r["id"]: r["product"] for r in listing_rows}
+    variant_skus = await _variant_skus(listing_rows, sku_to_listing)
     by_id = {o.order_id: o for o in orders}  # the last copy of an order in a batch wins
     engine = Order._meta.db
     lines = [(line, o.order_id) for o in by_id.values() for line in o.lines]
@@ -157,8 +159,22 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
             await db.executemany(conn, _INSERT_LINE, line_rows)
             await db.executemany(conn, facts.INSERT, fact_rows)
         await stock.record_orders(conn, shop_id, shop["marketplace"] if shop else "", by_id.values(), sku_to_listing,
-                                  listing_product)
+                                  listing_product, variant_skus)
     return len(by_id)
+
+
+async def _variant_skus(listing_rows: list[dict[str, Any]], sku_to_listing: dict[str, int]) -> set[str]:
+    """A product with variants is one item whose orders name the variant's SKU: map each variant
+    SKU to its product's listing in this shop (in place), and return those SKUs."""
+    listing_of = {r["product"]: r["id"] for r in listing_rows}
+    if not listing_of:
+        return set()
+    found: set[str] = set()
+    for chunk in _chunks(sorted(listing_of), _IN_CHUNK):
+        for row in await Variant.select(Variant.sku, Variant.product).where(Variant.product.is_in(list(chunk))):
+            sku_to_listing.setdefault(row["sku"], listing_of[row["product"]])
+            found.add(row["sku"])
+    return found
 
 
 def _same_second(stored: datetime | None, listed: datetime | None) -> bool:

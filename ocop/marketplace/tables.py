@@ -63,6 +63,13 @@ class Listing(Table, tablename="listing"):
     stock_attempts = Integer(default=0)
     stock_error = Text(default="")
     stock_pushed_at = Timestamptz(null=True, default=None)
+    # Per variant (a product with variants is one item with a SKU per variant on the marketplace):
+    # ``{seller SKU: [price, stock]}`` as the last acknowledged push left it (stock ``null`` when an
+    # order there may have moved it since: unknown), and what the last read-back of the
+    # marketplace found (``skus_read_at``). ``stock_shown``/``price_shown`` then hold the sum/min.
+    skus_shown = JSON(default={})
+    skus_read = JSON(default={})
+    skus_read_at = Timestamptz(null=True, default=None)
 
 
 class Order(Table, tablename="market_order"):

@@ -411,6 +411,23 @@ def rollup(variants: Iterable[Any]) -> Rollup:
     return Rollup(price_vnd=min(prices) if prices else None, stock=stock)
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A product's variants at a glance (lists and the product page)."""
+
+    count: int
+    price_min: int | None
+    price_max: int | None
+    stock: int
+
+
+def summary(variants: Sequence[Any]) -> Summary:
+    """How many variants, their price range and total stock (rows as dicts)."""
+    prices = [v["price_vnd"] for v in variants if v["price_vnd"] is not None]
+    return Summary(len(variants), min(prices, default=None), max(prices, default=None),
+                   sum(v["stock"] or 0 for v in variants))
+
+
 def label(option1: str, option2: str = "") -> str:
     """A variant's name for people: ``"250 ml / hũ"``."""
     return " / ".join(o for o in (option1, option2) if o)

@@ -13,7 +13,10 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from connectors.base import ConnectorError
 from ocop import db
+from ocop.catalog.tables import Variant
+from ocop.catalog.variants import label as variant_label
 from ocop.accounts.access import acting_producer, owned_by, producer_scope
 from ocop.catalog.access import get_product
 from ocop.accounts.audit import record
@@ -156,9 +159,22 @@ async def product_listings(request: Request[Any, Any, Any], me: Me, product_id: 
     context = await _listing_context(product)
     params = request.query_params
     message = PUBLISH_MESSAGES.get(params.get("err", "")) or PUBLISH_MESSAGES.get(params.get("msg", ""))
+    variants = (await stock.variant_availability([product_id])).get(product_id, {})
+    labels = {}
+    if variants:
+        for row in await Variant.select(Variant.sku, Variant.option1, Variant.option2).where(
+                Variant.product == product_id):
+            labels[row["sku"]] = variant_label(row["option1"], row["option2"])
+    for row in context["listings"].values():  # per-SKU numbers as kept, read times in Vietnam's time
+        row["skus_shown"] = db.json_value(row["skus_shown"], {}) or {}
+        row["skus_read"] = db.json_value(row["skus_read"], {}) or {}
+        read_at = row["skus_read_at"]
+        row["skus_read_vn"] = read_at.astimezone(VN_TZ).strftime("%H:%M:%S %d/%m/%Y") if read_at else ""
     return render("marketplace/product.html", message=message, is_error=bool(params.get("err")), **context,
                   stock=(await stock.availability([product_id])).get(product_id),
-                  pushed=params.get("stock") == "pushed")
+                  variants=variants, labels=labels,
+                  pushed=params.get("stock") == "pushed", read=params.get("stock") == "read",
+                  read_failed=params.get("stock") == "read_failed")
 
 
 @get("/products/{product_id:int}/marketplaces/status", **PAGE)
@@ -241,6 +257,23 @@ async def push_stock_again(request: Request[Any, Any, Any], me: Me, product_id: 
     return see_other(f"/products/{product_id}/marketplaces?stock=pushed#stock")
 
 
+@post("/products/{product_id:int}/stock/read", **PAGE)
+async def read_stock_back(request: Request[Any, Any, Any], me: Me, product_id: FromPath[int]) -> Redirect:
+    """Read what each marketplace shows now for every SKU of the product (a difference from
+    ocop's numbers then goes out with the next push)."""
+    await get_product(me, product_id)
+    rows = await Listing.select(Listing.id).where((Listing.product == product_id) & (Listing.external_item_id != ""))
+    failed = 0
+    for row in rows:
+        try:
+            await stock.read_back(request.app.state.market, row["id"])
+        except ConnectorError as exc:  # one marketplace down must not hide the others' numbers
+            log.info("stock_read_failed", listing=row["id"], error=exc.message)
+            failed += 1
+    await kick(request.app.state.queue.redis)
+    return see_other(f"/products/{product_id}/marketplaces?stock={'read_failed' if failed else 'read'}#stock")
+
+
 @get("/sync", include_in_schema=False, guards=[requires_staff])
 async def sync_page(me: Me) -> Template:
     """The sync runs and failing listings of the shops in your area (admins: all, and the runs of
@@ -270,4 +303,4 @@ async def sync_page(me: Me) -> Template:
 
 
 ROUTES = [shops_page, connect, callback, product_listings, product_listings_status, publish, unlist,
-          push_stock_again, sync_page]
+          push_stock_again, read_stock_back, sync_page]

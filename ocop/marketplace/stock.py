@@ -174,9 +174,15 @@ async def variant_availability(product_ids: Iterable[int]) -> dict[int, dict[str
     return out
 
 
-def _skus_differ(shown: Any, numbers: dict[str, SkuAvailability]) -> bool:
-    kept = db.json_value(shown, {}) or {}
-    return any(kept.get(sku) != n.shown() for sku, n in numbers.items())
+def _differs(listing: dict[str, Any], numbers: dict[int, Availability],
+             per_sku: dict[int, dict[str, SkuAvailability]]) -> bool:
+    """Does this listing's marketplace (as far as we know) show other numbers than ocop's?"""
+    product = listing["product"]
+    if product in per_sku:
+        kept = db.json_value(listing["skus_shown"], {}) or {}
+        return any(kept.get(sku) != n.shown() for sku, n in per_sku[product].items())
+    return product in numbers and (listing["stock_shown"] != numbers[product].offer
+                                   or listing["price_shown"] != numbers[product].price_vnd)
 
 
 def _pushable() -> Any:
@@ -206,10 +212,7 @@ async def bump(product_ids: Iterable[int], *, force: bool = False) -> int:
     rows = await Listing.select(Listing.id, Listing.product, Listing.stock_shown, Listing.price_shown,
                                 Listing.skus_shown).where(Listing.product.is_in(ids) & _pushable())
     now = datetime.now(UTC)
-    due = [r["id"] for r in rows if force or (
-        _skus_differ(r["skus_shown"], per_sku[r["product"]]) if r["product"] in per_sku else
-        r["product"] in numbers and (r["stock_shown"] != numbers[r["product"]].offer
-                                     or r["price_shown"] != numbers[r["product"]].price_vnd))]
+    due = [r["id"] for r in rows if force or _differs(r, numbers, per_sku)]
     for listing_id in due:
         await Listing.update({Listing.stock_version: Listing.stock_version + 1, Listing.stock_next_at: now,
                               Listing.stock_attempts: 0}).where(Listing.id == listing_id)
@@ -333,6 +336,20 @@ async def sent_with_publish(listing_id: int, price_vnd: int, stock: int, skus: S
     row = await Listing.select(Listing.product).where(Listing.id == listing_id).first()
     if row is not None:
         await bump([row["product"]])
+        await _settle_if_shown(listing_id, row["product"])
+
+
+async def _settle_if_shown(listing_id: int, product_id: int) -> None:
+    """A whole push just set the listing's numbers: if they are ocop's, a partial push asked for
+    meanwhile (e.g. by another listing's publish, before this one's numbers were known) has nothing
+    left to send, unless one is already on its way."""
+    row = await Listing.select(Listing.product, Listing.stock_shown, Listing.price_shown, Listing.skus_shown).where(
+        Listing.id == listing_id).first()
+    if row is None or _differs(row, await availability([product_id]), await variant_availability([product_id])):
+        return
+    now = datetime.now(UTC)
+    await Listing.update({Listing.stock_pushed_version: Listing.stock_version, Listing.stock_next_at: None}).where(
+        (Listing.id == listing_id) & (Listing.stock_lease_until.is_null() | (Listing.stock_lease_until < now)))
 
 
 async def offered_stock(product_id: int) -> int:
@@ -345,6 +362,33 @@ async def push_again(product_id: int) -> int:
     """Staff or the producer asked to send ocop's numbers to every marketplace again."""
     async with db.write_transaction(Product._meta.db):
         return await bump([product_id], force=True)
+
+
+async def read_back(rt: MarketRuntime, listing_id: int) -> dict[str, list[int]] | None:
+    """Ask the listing's marketplace what it shows for each SKU now and keep it (``skus_read``).
+    What it shows is then what we know it shows: where that is not ocop's number (drift: an edit
+    in the seller centre, a push lost), the listing becomes due and the next push repairs it.
+    None when the listing is not on the marketplace or its shop is not connected."""
+    listing = await Listing.objects().where(Listing.id == listing_id).first()
+    shop = await Shop.objects().where(Shop.id == listing.shop).first() if listing else None
+    if listing is None or shop is None or shop.status != "connected" or not listing.external_item_id:
+        return None
+    client = rt.env.client(shop.marketplace)
+    found = await rt.with_fresh_token(shop, lambda creds: client.item_skus(creds, listing.external_item_id))
+    read = {s.seller_sku: [s.price_vnd, s.stock] for s in found}
+    async with db.write_transaction(Product._meta.db):
+        await _lock_products([listing.product])
+        values: dict[Any, Any] = {Listing.skus_read: read, Listing.skus_read_at: datetime.now(UTC)}
+        current = await Listing.select(Listing.stock_lease_until, Listing.skus_shown).where(
+            Listing.id == listing_id).first()
+        if current is not None and not (current["stock_lease_until"] and current["stock_lease_until"] > datetime.now(UTC)):
+            if db.json_value(current["skus_shown"], {}) or len(read) > 1:
+                values[Listing.skus_shown] = read
+            values[Listing.stock_shown] = sum(stock for _, stock in read.values())
+            values[Listing.price_shown] = min((price for price, _ in read.values()), default=None)
+        await Listing.update(values).where(Listing.id == listing_id)
+        await bump([listing.product])
+    return read
 
 
 # ----------------------------------------------------------------------------- dispatch

@@ -34,6 +34,7 @@ from ocop.marketplace.sync import sync_statuses
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
 from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
+from ocop.reports.variant_sales import product_sales
 from ocop.logs import log
 from ocop.web.render import client_ip, id_param, render, see_other
 
@@ -173,6 +174,7 @@ async def product_listings(request: Request[Any, Any, Any], me: Me, product_id: 
     return render("marketplace/product.html", message=message, is_error=bool(params.get("err")), **context,
                   stock=(await stock.availability([product_id])).get(product_id),
                   variants=variants, labels=labels,
+                  sales=await product_sales(product_id) if variants else None,
                   pushed=params.get("stock") == "pushed", read=params.get("stock") == "read",
                   read_failed=params.get("stock") == "read_failed")
 

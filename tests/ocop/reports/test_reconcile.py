@@ -1,7 +1,8 @@
 """End to end: the sandbox marketplace makes orders (completed, shipped, cancelled, returned, on both
-sides of a Vietnamese month boundary), the order sync brings them in, and every sales figure of the
-dashboard equals the one computed here, independently, from the sandbox's own order records — to
-the đồng."""
+sides of a Vietnamese month boundary; one product sells as four variants, its orders on their SKUs),
+the order sync brings them in, and every sales figure of the dashboard equals the one computed here,
+independently, from the sandbox's own order records — to the đồng. The variant product's sales by
+variant add up to its figure."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ocop.catalog.tables import Certificate, Product
+from ocop.catalog.tables import Certificate, Product, Variant
 from ocop.domain.dates import VN_TZ
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.publishing import request_publish
@@ -20,7 +21,9 @@ from ocop.producers.tables import Producer
 from ocop.reports import kpis
 from ocop.reports.period import Period
 from ocop.reports.scope import Filters, Scope
+from ocop.reports.variant_sales import product_sales
 from tests.ocop.marketplace.conftest import connect_shop, make_producer, make_product, run_worker_burst
+from tests.ocop.marketplace.test_variant_stock import with_variants
 from tests.ocop.reports.conftest import COMMUNE_A, GIA_LAI
 
 STATUSES = ("completed", "delivered", "shipped", "cancelled", "returned")
@@ -48,6 +51,8 @@ async def test_dashboard_reconciles_with_the_sandbox_to_the_dong(db: Any, rt: An
         await Product.update({Product.ocop_group: group}).where(Product.id == product)
         await Certificate.update({Certificate.stars: stars}).where(Certificate.product == product)
         products.append(product)
+        if n == 0:  # sold as 2 × 2 variants: its orders name a variant's SKU
+            await with_variants(product, f"RC-{n}", [40, 40, 40, 40])
         for shop in shops:
             await request_publish(product, shop.id, cause="test")
     await dispatch_due(arq_redis)
@@ -71,6 +76,8 @@ async def test_dashboard_reconciles_with_the_sandbox_to_the_dong(db: Any, rt: An
     # --- the figures, worked out from the sandbox's own records only (plus our catalogue's attributes)
     settled = time.time()  # forced statuses settle within seconds of the order's creation
     catalogue = {r["seller_sku"]: r["product"] for r in await Listing.select(Listing.seller_sku, Listing.product)}
+    catalogue |= {r["sku"]: r["product"] for r in await Variant.select(Variant.sku, Variant.product)}
+    by_sku: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     group = {r["id"]: r["ocop_group"] for r in await Product.select(Product.id, Product.ocop_group)}
     stars = {r["product"]: r["stars"] for r in await Certificate.select(Certificate.product, Certificate.stars)}
     first_month = datetime.fromtimestamp(boundary, VN_TZ).date().replace(day=1) - timedelta(days=1)
@@ -91,6 +98,9 @@ async def test_dashboard_reconciles_with_the_sandbox_to_the_dong(db: Any, rt: An
             keys = {"month": f"{created.year:04d}-{created.month:02d}", "marketplace": shop.marketplace, "total": ""}
             for line in order.lines:
                 product = catalogue[line.seller_sku]
+                if product == products[0]:
+                    by_sku[line.seller_sku][0] += line.quantity
+                    by_sku[line.seller_sku][1] += line.quantity * line.unit_price_vnd
                 line_keys = {**keys, "group": str(group[product]), "stars": str(stars[product]),
                              "product": str(product)}
                 for dim, key in line_keys.items():
@@ -117,3 +127,10 @@ async def test_dashboard_reconciles_with_the_sandbox_to_the_dong(db: Any, rt: An
     assert {str(r.id): [r.orders, r.units, r.revenue_vnd] for r in board.top_products} == expected["product"]
     assert [(r.id, r.revenue_vnd) for r in board.top_producers] == [(producer, expected["total"][""][2])]
     assert got(board.by_commune) == {str(COMMUNE_A): expected["total"][""]}
+
+    # the variant product: its sales by variant are the sandbox's, and add up to the product's figure
+    split = await product_sales(products[0], period.start_utc, period.end_utc)
+    assert len(by_sku) == 4 and {r.sku: [r.units, r.revenue_vnd] for r in split.by_variant if r.units} == by_sku
+    assert [split.orders, split.units, split.revenue_vnd] == expected["product"][str(products[0])]
+    assert sum(r.units for r in split.by_variant) == split.units
+    assert sum(r.revenue_vnd for r in split.by_variant) == split.revenue_vnd

@@ -2,8 +2,14 @@
 sandbox marketplace's HTTP server, a real Redis, an ``ocop worker`` process, the order sync.
 
     .venv/bin/python tests/bench/stock_bench.py [--stock 120] [--bursts 25] [--per-burst 2] [--postgres]
+                                                [--variants]
 
 (run 2 uses a stock of 4 N, which it does not exhaust)
+
+``--variants``: the product sells as 2 × 2 variants (Dung tích × Quy cách), each with a stock of N
+(4 N in run 2); buyers order random variants, every figure below is per variant (oversold units,
+convergence of every variant on every marketplace, N − net sold per variant), and a stock call
+carries all the variants of the listing.
 
 A product with a stock of N is live on Shopee, Lazada and TikTok Shop. Each burst, buyers place
 orders for it on the three marketplaces at once (each marketplace accepts only what it shows); the
@@ -46,7 +52,7 @@ from arq.connections import create_pool  # noqa: E402
 
 from connectors.base import ConnectorError  # noqa: E402
 from ocop import db, piccolo_app  # noqa: E402
-from ocop.catalog.tables import Certificate, Image, Product  # noqa: E402
+from ocop.catalog.tables import Certificate, Image, Product, Variant  # noqa: E402
 from ocop.jobs.queue import redis_settings  # noqa: E402
 from ocop.marketplace import shops as shop_service, stock  # noqa: E402
 from ocop.marketplace.jobs import dispatch_due  # noqa: E402
@@ -101,47 +107,58 @@ class Worker:
 
 
 class Run:
-    def __init__(self, state: Any, rt: Any, product: int, sku: str, shops: list[Shop]) -> None:
-        self.state, self.rt, self.product, self.sku, self.shops = state, rt, product, sku, shops
-        self.accepted: list[tuple[str, str, int]] = []  # (marketplace, order id, units)
-        self.cancelled: list[tuple[str, str, int]] = []
+    def __init__(self, state: Any, rt: Any, product: int, skus: list[str], shops: list[Shop],
+                 variants: bool = False) -> None:
+        self.state, self.rt, self.product, self.skus, self.shops = state, rt, product, skus, shops
+        self.variants = variants
+        self.accepted: list[tuple[str, str, str, int]] = []  # (marketplace, order id, sku, units)
+        self.cancelled: list[tuple[str, str, str, int]] = []
         self.considered: set[str] = set()
         self.after_zero = 0
         self.propagation: list[float] = []
         self.orders_by_market = {m: 0 for m in MARKETS}
         self.log_mark = len(state.request_log)
 
-    def shown(self) -> dict[str, int]:
-        out = {}
+    def shown(self) -> dict[str, dict[str, int]]:
+        """What each marketplace shows, per SKU (the product's one SKU, or each variant's)."""
+        out: dict[str, dict[str, int]] = {}
         for shop in self.shops:
-            items = [i for i in self.state.items_by_sku(shop.marketplace, shop.external_shop_id, self.sku)]
-            out[shop.marketplace] = int(items[0].stock) if items else -1
+            items = self.state.items_by_sku(shop.marketplace, shop.external_shop_id, self.skus[0])
+            per = out.setdefault(shop.marketplace, {})
+            for sku in self.skus:
+                model = items[0].model_by_sku(sku) if items and self.variants else None
+                per[sku] = (model.stock if model else -1) if self.variants else (int(items[0].stock) if items else -1)
         return out
 
-    async def offer(self) -> tuple[int, int]:
+    async def offers(self) -> dict[str, tuple[int, int]]:
+        """ocop's (available, offer) per SKU."""
+        if self.variants:
+            return {sku: (n.available, n.offer)
+                    for sku, n in (await stock.variant_availability([self.product]))[self.product].items()}
         numbers = (await stock.availability([self.product]))[self.product]
-        return numbers.available, numbers.offer
+        return {self.skus[0]: (numbers.available, numbers.offer)}
 
     async def place_burst(self, per_market: int, rng: random.Random) -> None:
-        available, _ = await self.offer()
+        numbers = await self.offers()
         for _ in range(per_market):
             for shop in self.shops:
                 quantity = rng.choice((1, 1, 2))
-                order = self.state.place_order(shop.marketplace, shop.external_shop_id, self.sku, quantity)
+                sku = rng.choice(self.skus)
+                order = self.state.place_order(shop.marketplace, shop.external_shop_id, sku, quantity)
                 if order is not None:
-                    self.accepted.append((shop.marketplace, order.order_id, quantity))
+                    self.accepted.append((shop.marketplace, order.order_id, sku, quantity))
                     self.orders_by_market[shop.marketplace] += 1
-                    self.after_zero += available <= 0
+                    self.after_zero += numbers[sku][0] <= 0
 
     def cancel_some(self, share: float, rng: random.Random) -> None:
-        for market, order_id, units in self.accepted:
+        for market, order_id, sku, units in self.accepted:
             if order_id in self.considered:
                 continue
             self.considered.add(order_id)
             shop = next(s for s in self.shops if s.marketplace == market)
             if rng.random() < share and \
                     self.state.cancel_order(market, shop.external_shop_id, order_id):
-                self.cancelled.append((market, order_id, units))
+                self.cancelled.append((market, order_id, sku, units))
 
     async def ingest(self) -> None:
         """Pull the three shops at once (each sync retried until it completes under faults)."""
@@ -157,8 +174,8 @@ class Run:
         await asyncio.gather(*(one(s) for s in self.shops))
 
     async def converged(self) -> bool:
-        _, offer = await self.offer()
-        if any(v != offer for v in self.shown().values()):
+        offers = await self.offers()
+        if any(per[sku] != offers[sku][1] for per in self.shown().values() for sku in self.skus):
             return False
         return not await Listing.exists().where((Listing.product == self.product)
                                                 & (Listing.stock_pushed_version < Listing.stock_version))
@@ -178,11 +195,21 @@ class Run:
                 calls[market] += 1
         return calls
 
-    def net_sold(self) -> int:
-        return sum(u for _, _, u in self.accepted) - sum(u for _, _, u in self.cancelled)
+    def net_sold(self, sku: str | None = None) -> int:
+        return (sum(u for _, _, k, u in self.accepted if sku in (None, k))
+                - sum(u for _, _, k, u in self.cancelled if sku in (None, k)))
+
+    def sold(self, sku: str) -> int:
+        return sum(u for _, _, k, u in self.accepted if k == sku)
 
 
-async def publish(rt: Any, settings: Settings, redis: Any, shops: list[Shop], producer: int, n: int) -> tuple[int, str]:
+VARIANTS = [("250 ml", "Hũ", 120_000), ("250 ml", "Hộp quà", 150_000), ("500 ml", "Hũ", 210_000),
+            ("500 ml", "Hộp quà", 260_000)]
+
+
+async def publish(rt: Any, settings: Settings, redis: Any, shops: list[Shop], producer: int, n: int,
+                  variants: bool = False) -> tuple[int, list[str]]:
+    """A product live on every shop: one SKU with a stock of ``n``, or 2 × 2 variants of ``n`` each."""
     sku = f"BENCH-{uuid.uuid4().hex[:8]}"
     product = Product(producer=producer, sku=sku, name="Mật ong rừng Kon Hà Nừng hũ 500 ml",
                       name_folded="mat ong rung", ocop_group=1, description="Mật ong rừng nguyên chất.", unit="hũ",
@@ -194,13 +221,23 @@ async def publish(rt: Any, settings: Settings, redis: Any, shops: list[Shop], pr
     rendition = {"key": key, "width": 800, "height": 800, "bytes": 1}
     await Image(product=product.id, original_key=key, status="ready",
                 renditions={m: rendition for m in MARKETS}).save()
+    skus = [sku]
+    if variants:
+        skus = [f"{sku}-{k}" for k in range(len(VARIANTS))]
+        for position, ((o1, o2, price), one) in enumerate(zip(VARIANTS, skus)):
+            await Variant.insert(Variant(product=product.id, position=position, option1=o1, option2=o2, sku=one,
+                                         price_vnd=price, stock=n))
+        await Product.update({Product.stock: n * len(skus), Product.price_vnd: min(p for *_, p in VARIANTS),
+                              Product.variation: [{"name": "Dung tích", "options": ["250 ml", "500 ml"]},
+                                                  {"name": "Quy cách", "options": ["Hũ", "Hộp quà"]}]}).where(
+            Product.id == product.id)
     for shop in shops:
         await request_publish(product.id, shop.id, cause="bench")
     await dispatch_due(redis)
     for _ in range(600):
         await sync_statuses(rt)
         if await Listing.count().where((Listing.product == product.id) & (Listing.state == "live")) == len(shops):
-            return product.id, sku
+            return product.id, skus
         await dispatch_due(redis)
         await asyncio.sleep(0.2)
     raise RuntimeError("the product was not published")
@@ -236,8 +273,8 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
                 shop_id=back.get("shop_id")))
 
         # ------------------------------------------------------------------ run 1: clean
-        product, sku = await publish(rt, settings, redis, shops, producer.id, args.stock)
-        run = Run(state, rt, product, sku, shops)
+        product, skus = await publish(rt, settings, redis, shops, producer.id, args.stock, args.variants)
+        run = Run(state, rt, product, skus, shops, args.variants)
         started = time.perf_counter()
         for _ in range(args.bursts):
             await run.place_burst(args.per_burst, rng)
@@ -250,11 +287,14 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
                 run.propagation.append(took)
         elapsed = time.perf_counter() - started
         calls = run.stock_calls()
-        accepted_units = sum(u for _, _, u in run.accepted)
-        print(f"run 1 (clean, {args.database}): stock N={args.stock}, {args.bursts} bursts of {args.per_burst} "
-              f"orders per marketplace, {len(run.accepted)} orders accepted ({accepted_units} units) in {elapsed:.1f} s")
-        print(f"  units oversold: {max(0, accepted_units - args.stock)}   orders accepted after ocop's stock "
-              f"reached 0: {run.after_zero}   final shown: {run.shown()}")
+        accepted_units = sum(u for *_, u in run.accepted)
+        oversold = sum(max(0, run.sold(k) - args.stock) for k in run.skus)
+        kind = f"{len(run.skus)} variants of N each" if args.variants else "one SKU"
+        print(f"run 1 (clean, {args.database}, {kind}): stock N={args.stock}, {args.bursts} bursts of "
+              f"{args.per_burst} orders per marketplace, {len(run.accepted)} orders accepted ({accepted_units} units) "
+              f"in {elapsed:.1f} s")
+        print(f"  units oversold: {oversold}   orders accepted after ocop's stock reached 0: {run.after_zero}   "
+              f"final shown: {run.shown()}")
         p50, p95 = pct(run.propagation, 0.5), pct(run.propagation, 0.95)
         print(f"  propagation ingest -> last marketplace updated: p50 {p50:.2f} s, p95 {p95:.2f} s "
               f"(target p95 <= 5 s: {'MET' if p95 <= 5 else 'NOT MET'})")
@@ -272,8 +312,8 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
         # ------------------------------------------------------------------ run 2: faults + SIGKILL
         # a stock the run does not exhaust, so "N - net sold" is a real check and not 0 everywhere
         n2 = args.stock * 4
-        product2, sku2 = await publish(rt, settings, redis, shops, producer.id, n2)
-        run2 = Run(state, rt, product2, sku2, shops)
+        product2, skus2 = await publish(rt, settings, redis, shops, producer.id, n2, args.variants)
+        run2 = Run(state, rt, product2, skus2, shops, args.variants)
         state.set_faults("*", type(state.fault_config("*"))(p_5xx=0.15, p_drop=0.05, retry_after_s=0))
         killed_at = args.bursts // 3
         started = time.perf_counter()
@@ -303,16 +343,18 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
         await run2.ingest()
         took = await run2.wait_converged(args.settle_s)
         state.set_faults("*", type(state.fault_config("*"))())
-        expected = max(0, n2 - run2.net_sold())
+        expected = {k: max(0, n2 - run2.net_sold(k)) for k in run2.skus}
         shown = run2.shown()
-        available, offer = await run2.offer()
-        exact = all(v == expected for v in shown.values()) and available == n2 - run2.net_sold()
+        offers = await run2.offers()
+        available = {k: offers[k][0] for k in run2.skus}
+        exact = all(per == expected for per in shown.values()) and available == {
+            k: n2 - run2.net_sold(k) for k in run2.skus}
         print(f"run 2 (20 % of calls failing, worker SIGKILLed): {len(run2.accepted)} orders, "
               f"{len(run2.cancelled)} cancelled, net units sold {run2.net_sold()}, in "
               f"{time.perf_counter() - started:.1f} s; settled "
               f"{'in %.1f s after the last ingest' % took if took is not None else 'NOT within %d s' % args.settle_s}")
-        print(f"  N={n2}; every marketplace shows N - net sold = {expected}: {shown} -> {'EXACT' if exact else 'WRONG'}; "
-              f"ocop available {available}")
+        print(f"  N={n2}{' per variant' if args.variants else ''}; every marketplace shows N - net sold = {expected}: "
+              f"{shown} -> {'EXACT' if exact else 'WRONG'}; ocop available {available}")
         failed |= not exact
         print(f"peak RSS (this process, sandbox included): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     finally:
@@ -340,6 +382,7 @@ def main() -> None:
     parser.add_argument("--per-burst", type=int, default=2, help="orders per marketplace in each burst")
     parser.add_argument("--settle-s", type=float, default=180.0)
     parser.add_argument("--postgres", dest="database", action="store_const", const="postgres", default="sqlite")
+    parser.add_argument("--variants", action="store_true", help="the product sells as 2 x 2 variants")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, redis_server() as redis_url, database(args.database, Path(tmp)) as url:
         sys.exit(asyncio.run(bench(args, Path(tmp), redis_url, url)))

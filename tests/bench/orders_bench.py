@@ -1,7 +1,10 @@
 """Ingest 100,000 marketplace orders (≈2 lines each) through ``ingest_orders`` on SQLite and on
 PostgreSQL; prints orders/s, peak RSS and the ratio to a bare executemany of the same rows.
 
-    .venv/bin/python tests/bench/orders_bench.py [--orders 100000]
+    .venv/bin/python tests/bench/orders_bench.py [--orders 100000] [--variants]
+
+``--variants``: the ten products sell as two variants each, and the orders name the variants' SKUs
+(each line then holds its variant's units in the stock ledger).
 
 Target (issue 6): at least 5,000 orders/s on SQLite. The baseline in the same run is the
 database's own floor: plain ``sqlite3.executemany`` of the order rows alone, with no upsert, no
@@ -27,7 +30,7 @@ from connectors.base import MarketOrder, OrderLine  # noqa: E402
 from ocop import db, piccolo_app  # noqa: E402
 from ocop.marketplace.sync import ingest_orders  # noqa: E402
 from ocop.marketplace.tables import Listing, Shop  # noqa: E402
-from ocop.catalog.tables import Product  # noqa: E402
+from ocop.catalog.tables import Product, Variant  # noqa: E402
 from ocop.producers.tables import Producer  # noqa: E402
 from tests.support.servers import postgres_server  # noqa: E402
 
@@ -48,7 +51,7 @@ def make_orders(n: int, skus: list[str]) -> list[MarketOrder]:
     return out
 
 
-async def prepare(url: str) -> int:
+async def prepare(url: str, variants: bool = False) -> int:
     engine = db.engine_from_url(url)
     await piccolo_app.migrate(engine)
     await db.prepare(engine)
@@ -60,11 +63,15 @@ async def prepare(url: str) -> int:
         product = Product(producer=producer.id, sku=f"S{n}", name=f"P{n}", name_folded=f"p{n}")
         await product.save()
         await Listing(product=product.id, shop=shop.id, seller_sku=f"S{n}", state="live").save()
+        if variants:
+            for k, size in enumerate(("250 ml", "500 ml")):
+                await Variant(product=product.id, position=k, option1=size, sku=f"S{n}-{k}", price_vnd=95000,
+                              stock=1000).save()
     return int(shop.id)
 
 
-async def run_ingest(url: str, orders: list[MarketOrder], batch: int = 2000) -> float:
-    shop_id = await prepare(url)
+async def run_ingest(url: str, orders: list[MarketOrder], batch: int = 2000, variants: bool = False) -> float:
+    shop_id = await prepare(url, variants)
     started = time.perf_counter()
     for i in range(0, len(orders), batch):  # a sync run hands over one page batch at a time
         await ingest_orders(shop_id, orders[i:i + batch])
@@ -89,12 +96,14 @@ def bare_sqlite(path: Path, orders: list[MarketOrder]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--variants", action="store_true", help="orders on the products' variant SKUs")
     args = parser.parse_args()
-    orders = make_orders(args.orders, [f"S{n}" for n in range(10)])
+    skus = [f"S{n}-{k}" for n in range(10) for k in range(2)] if args.variants else [f"S{n}" for n in range(10)]
+    orders = make_orders(args.orders, skus)
     lines = sum(len(o.lines) for o in orders)
     with tempfile.TemporaryDirectory() as tmp:
         base = bare_sqlite(Path(tmp) / "bare.db", orders)
-        sqlite_s = asyncio.run(run_ingest(f"sqlite:///{tmp}/bench.db", orders))
+        sqlite_s = asyncio.run(run_ingest(f"sqlite:///{tmp}/bench.db", orders, variants=args.variants))
     with postgres_server() as pg:
         async def create() -> None:
             from piccolo.engine.postgres import PostgresEngine
@@ -102,7 +111,7 @@ def main() -> None:
             await PostgresEngine(config={"dsn": pg.url()}).run_ddl("CREATE DATABASE ocop_bench")
 
         asyncio.run(create())
-        pg_s = asyncio.run(run_ingest(pg.url("ocop_bench"), orders))
+        pg_s = asyncio.run(run_ingest(pg.url("ocop_bench"), orders, variants=args.variants))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"orders: {len(orders):,}  lines: {lines:,}")
     print(f"bare sqlite3 executemany (orders only): {len(orders) / base:,.0f} orders/s")

@@ -28,18 +28,20 @@ from ocop.domain.dates import parse_date
 from ocop.domain.taxcode import parse_tax_code
 from ocop.domain.text import clean
 from ocop.domain.units import parse_count, parse_length_cm_to_mm, parse_unit, parse_weight_g
-from ocop.imports.columns import COLUMNS, HeaderMap
+from ocop.catalog.variants import Attribute, VariantInput
+from ocop.imports.columns import ALL_COLUMNS, HeaderMap
 from ocop.imports.images import ImageRef, parse_image_refs
 from ocop.imports.readers import Cell, Sheet
 
 #: Columns whose text may be typed in a legacy font (codes and numbers never are).
 TEXT_COLUMNS = (
     "producer_name", "producer_kind", "province", "commune", "name", "group", "decision_number", "unit", "net_quantity",
-    "description",
+    "description", "attr1_name", "attr1_value", "attr2_name", "attr2_value",
 )
 #: Columns where line breaks mean something (paragraphs, one photo per line).
 MULTILINE = frozenset({"description", "images"})
-MAX_TEXT = {"producer_name": 255, "name": 255, "sku": 64, "net_quantity": 64, "description": 20_000}
+MAX_TEXT = {"producer_name": 255, "name": 255, "sku": 64, "net_quantity": 64, "description": 20_000, "variant_sku": 64,
+            "attr1_name": 40, "attr1_value": 40, "attr2_name": 40, "attr2_value": 40}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,16 @@ class CertificateData:
 
 
 @dataclass(frozen=True, slots=True)
+class VariantRow:
+    """What a variant row says beside the product's columns: its attribute names and options (one
+    or two) and its own SKU; its price, stock, weight and size are the row's."""
+
+    names: tuple[str, ...]
+    options: tuple[str, ...]
+    sku: str
+
+
+@dataclass(frozen=True, slots=True)
 class RowRecord:
     row: int
     producer: ProducerData
@@ -96,6 +108,14 @@ class RowRecord:
     certificate: CertificateData
     images: tuple[ImageRef, ...]
     notes: tuple[str, ...] = ()  # e.g. a pre-2025 commune name that was mapped
+    variant: VariantRow | None = None
+    """This row is one variant of its product (before the rows of a product are put together)."""
+    variation: tuple[Attribute, ...] = ()
+    variants: tuple[VariantInput, ...] = ()
+    """A product with variants, put together from its rows (``ocop.imports.variant_rows``);
+    ``product`` then holds the first row's values with the lowest price and the total stock."""
+    variant_rows: tuple[int, ...] = ()
+    """The spreadsheet row of each variant, in order."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -103,8 +123,12 @@ class RowRecord:
 
     @property
     def content_hash(self) -> str:
-        """Hash of everything the row writes for the product, to tell "unchanged" on re-import."""
-        payload = repr((self.product, self.certificate, self.images))  # dataclass reprs list every field
+        """Hash of everything the row writes for the product, to tell "unchanged" on re-import; a
+        product with variants covers them too (one without hashes exactly as before variants)."""
+        parts: tuple[object, ...] = (self.product, self.certificate, self.images)
+        if self.variants:
+            parts += (self.variation, self.variants)
+        payload = repr(parts)  # dataclass and msgspec reprs list every field
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -244,7 +268,7 @@ class _Row:
 
 
 def _labels(sheet: Sheet, header: HeaderMap) -> dict[str, str]:
-    labels = {c.key: c.header for c in COLUMNS}
+    labels = {c.key: c.header for c in ALL_COLUMNS}
     for key, index in header.positions.items():
         labels[key] = _as_text(sheet.header[index]).strip() or labels[key]
     return labels
@@ -286,12 +310,17 @@ def validate_sheet(
     records: list[RowRecord] = []
     faults: list[RowFault] = []
     seen: dict[tuple[str, str], int] = {}
+    grouped: dict[tuple[str, str], list[RowRecord]] = {}
     for count, (number, cells) in enumerate(rows, start=1):
         row = _Row(number, cells, header, labels, encodings)
         record = _validate_row(row, zip_names)
         if record is not None and not row.faults:
             first = seen.get(record.key)
-            if first is not None:
+            if record.variant is not None and (first is None or record.key in grouped):
+                # the rows of a product with variants, put together below
+                seen.setdefault(record.key, number)
+                grouped.setdefault(record.key, []).append(record)
+            elif first is not None:
                 row.fault("sku", record.product.sku, InvalidValue(
                     "duplicate_key",
                     f"Trùng mã sản phẩm {record.product.sku} của chủ thể {record.producer.tax_code} với dòng {first}",
@@ -303,6 +332,12 @@ def validate_sheet(
         faults.extend(row.faults)
         if progress is not None and count % 500 == 0:
             progress(count, len(rows))
+    if grouped:
+        from ocop.imports.variant_rows import combine
+
+        products, variant_faults = combine(grouped, labels, [r.key for r in records])
+        records = sorted(records + products, key=lambda r: r.row)
+        faults = sorted(faults + variant_faults, key=lambda f: f.row)
     if progress is not None:
         progress(len(rows), len(rows))
     return ValidationResult(records, faults, len(rows), header.unknown, _most_common(encodings) or Encoding.UNICODE)
@@ -337,6 +372,13 @@ def _validate_row(row: _Row, zip_names: Mapping[str, str] | None) -> RowRecord |
     shelf = row.parse("shelf_life_days", _shelf)
     net_quantity = row.text("net_quantity")
     description = row.text("description")
+    variant_sku = row.text("variant_sku")
+    names = (row.text("attr1_name"), row.text("attr2_name"))
+    values = (row.text("attr1_value"), row.text("attr2_value"))
+    variant = None
+    if variant_sku or any(values):
+        count = 2 if names[1] or values[1] else 1
+        variant = VariantRow(names[:count], values[:count], variant_sku)
     images: tuple[ImageRef, ...] = ()
     image_cell = row.cell("images")
     if image_cell is not None:
@@ -359,5 +401,6 @@ def _validate_row(row: _Row, zip_names: Mapping[str, str] | None) -> RowRecord |
         certificate=CertificateData(stars, decision, issued_on, certificate_expiry(issued_on) if issued_on else None),
         images=images,
         notes=(ward_match.legacy_note,) if ward_match.legacy_note else (),
+        variant=variant,
     )
 

@@ -107,7 +107,7 @@ class VariantIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     length_cm: str | int | float | None = None
     width_cm: str | int | float | None = None
     height_cm: str | int | float | None = None
-    image_id: int | None = None
+    image_id: RowId | None = None
 
 
 VARIANT_FIELDS = {
@@ -253,12 +253,30 @@ PRODUCT_EXAMPLE = Example(
 )
 
 
+VARIANTS_EXAMPLE = Example(
+    summary="A product with variants: its price and stock are its variants'",
+    value={
+        "name": "Mật ong hoa cà phê Chư Sê",
+        "sku": "MO-01",
+        "ocop_group": 1,
+        "unit": "hũ",
+        "variation": [{"name": "Dung tích", "options": ["250 ml", "500 ml"]}],
+        "variants": [
+            {"sku": "MO-01-250", "option1": "250 ml", "price": "120.000", "stock": 10, "weight": "0,4 kg"},
+            {"sku": "MO-01-500", "option1": "500 ml", "price": "210.000", "stock": 5, "weight": "0,7 kg"},
+        ],
+    },
+)
 PATCH_EXAMPLE = Example(summary="A new price, nothing else changes", value={"price": "120.000"})
 PATCH_DESCRIPTION = (
     "Changes the fields sent and only those: `{\"price\": \"120.000\"}` changes the price. `null` (or \"\") "
     "empties a field. `draft`: true makes the product a draft, false makes it active. The product as "
     "changed is checked whole (an active product needs its group, unit and price) and each problem is "
-    "named by its body field (422). A field the body does not have is refused (400)."
+    "named by its body field (422). A field the body does not have is refused (400). `variation` (0–2 "
+    "attributes) and `variants` (one per combination sold, up to 50) replace the stored ones when sent; "
+    "sent alone, either is checked with the other as stored. A product with variants takes its price and "
+    "stock from them (lowest price, total stock): send those on each variant. Variant errors are named "
+    "like `variants[3].sku` or `variation[0].options[1]`."
 )
 
 
@@ -465,7 +483,7 @@ class ProductController(Controller):
         self,
         request: Request[Any, Any, Any],
         me: Me,
-        data: Annotated[ProductIn, Body(examples=[PRODUCT_EXAMPLE])],
+        data: Annotated[ProductIn, Body(examples=[PRODUCT_EXAMPLE, VARIANTS_EXAMPLE])],
     ) -> ProductOut:
         if data.producer_id is not None:
             producer_id = int((await get_producer(me, data.producer_id))["id"])

@@ -40,10 +40,9 @@ from ocop.catalog.services import (
 from ocop.catalog.tables import Certificate, Image
 from ocop.catalog import variant_form
 from ocop.catalog.variant_store import check_images, taken_skus, variants_by_product, variants_of, variation_of
-from ocop.catalog.variants import Variation, read_variation, rollup, summary
+from ocop.catalog.variants import MAX_ATTRIBUTES, Variation, read_variation, rollup, summary
 from ocop.marketplaces import NAMES
 from ocop.domain.dates import today_vn
-from ocop.domain.money import format_vnd
 from ocop.domain.ocop import CERTIFICATE_VALIDITY_MONTHS, GROUPS
 from ocop.web.i18n import format_date, pick
 from ocop.web.render import client_ip, locale, render, see_other
@@ -98,15 +97,10 @@ def _form_from_row(product: dict[str, Any], cert: dict[str, Any] | None) -> dict
             "status",
         )
     }
-    form["price"] = (
-        format_vnd(product["price_vnd"]).replace(" ₫", "") if product.get("price_vnd") is not None else ""
-    )
+    form["price"] = variant_form.price_text(product.get("price_vnd"))
     form["weight"] = "" if product.get("weight_g") is None else str(product["weight_g"])
     for dim in ("length", "width", "height"):
-        mm = product.get(f"{dim}_mm")
-        form[dim] = (
-            "" if mm is None else (str(mm // 10) if mm % 10 == 0 else f"{mm / 10:g}".replace(".", ","))
-        )
+        form[dim] = variant_form.cm_text(product.get(f"{dim}_mm"))
     if cert:
         form.update(
             cert_stars=str(cert["stars"] or ""),
@@ -144,7 +138,7 @@ async def _form_page(
         cert=cert,
         vf=variants or variant_form.VariantForm(),
         photos=photos,
-        max_attributes=2,
+        max_attributes=MAX_ATTRIBUTES,
     )
 
 

@@ -41,7 +41,6 @@ class VariantForm:
     variants: list[dict[str, str]] = field(default_factory=list)
 
 
-
 def from_form(form: Mapping[str, str]) -> VariantForm:
     """Read the posted variants part, renaming on the variants every option whose text changed and
     dropping the variants of an option that was emptied."""
@@ -91,10 +90,16 @@ def from_form(form: Mapping[str, str]) -> VariantForm:
     return result
 
 
-def _cm(mm: int | None) -> str:
+def cm_text(mm: int | None) -> str:
+    """Millimetres as a form shows them, in centimetres with a decimal comma: 125 -> ``"12,5"``."""
     if mm is None:
         return ""
     return str(mm // 10) if mm % 10 == 0 else f"{mm / 10:g}".replace(".", ",")
+
+
+def price_text(vnd: int | None) -> str:
+    """A price as a form shows it: ``150.000``."""
+    return "" if vnd is None else format_vnd(vnd).replace(" ₫", "")
 
 
 def from_rows(variation: Any, rows: Iterable[Mapping[str, Any]]) -> VariantForm:
@@ -104,9 +109,9 @@ def from_rows(variation: Any, rows: Iterable[Mapping[str, Any]]) -> VariantForm:
     for row in rows:
         variants.append({
             "option1": row["option1"], "option2": row["option2"], "sku": row["sku"],
-            "price": format_vnd(row["price_vnd"]).replace(" ₫", "") if row["price_vnd"] is not None else "",
+            "price": price_text(row["price_vnd"]),
             "stock": str(row["stock"]), "weight": "" if row["weight_g"] is None else str(row["weight_g"]),
-            "length": _cm(row["length_mm"]), "width": _cm(row["width_mm"]), "height": _cm(row["height_mm"]),
+            "length": cm_text(row["length_mm"]), "width": cm_text(row["width_mm"]), "height": cm_text(row["height_mm"]),
             "image": "" if row["image"] is None else str(row["image"]),
         })
     return VariantForm(attributes, variants)

@@ -1,7 +1,8 @@
 """Saving a product's variants goes through the same hooks as an edit of its own price and stock
 (the partial push) and content (a re-push): against the sandbox over HTTP with real arq workers.
-Until the mappers send variants, a marketplace sees the product's roll-up (lowest price, total
-stock); what matters here is that every variant save reaches it, and the right way."""
+The marketplace keeps the variants as models of the item (its own price and stock the lowest
+variant price and the total stock); what matters here is that every variant save reaches it, and
+the right way."""
 
 from __future__ import annotations
 
@@ -27,15 +28,17 @@ async def test_variant_price_stock_and_structure_edits_reach_the_marketplace(db,
         variants = [{"sku": f"{sku}-500", "option1": "500 ml", "price": "60.000", "stock": 4},
                     {"sku": f"{sku}-1L", "option1": "1 lít", "price": "110.000", "stock": 3}]
 
-        # variants added: the structure is a content change (re-pushed once the listing payload, built by
-        # the marketplace mappers, carries variants); the new lowest price and total stock go out now
+        # variants added: the structure is a content change, re-pushed (Shopee: init_tier_variation); the
+        # item is found by its first variant's SKU from then on
         answer = await client.patch(url, json={"variation": VARIATION, "variants": variants}, headers=api_headers(client))
         assert answer.status_code == 200, answer.text
         rows = await Listing.select().where(Listing.product == product)
         await run_worker_burst(settings, redis_url, rt)
+        sku = variants[0]["sku"]
         assert shown(sandbox, shop, sku) == 7  # the variants' total
         item = sandbox.state.items_by_sku(shop.marketplace, shop.external_shop_id, sku)[0]
         assert item.price_vnd == 60_000
+        assert {m.seller_sku: m.stock for m in item.models.values()} == {v["sku"]: v["stock"] for v in variants}
 
         # one variant's stock: the partial way, no re-push
         versions = {r["id"]: r["payload_version"] for r in rows}
@@ -45,6 +48,7 @@ async def test_variant_price_stock_and_structure_edits_reach_the_marketplace(db,
         assert answer.status_code == 200 and answer.json()["stock"] == 13, answer.text
         await run_worker_burst(settings, redis_url, rt)
         assert shown(sandbox, shop, sku) == 13
+        assert item.model_by_sku(variants[1]["sku"]).stock == 9
         assert not any(path.endswith(WHOLE_PUSH_PATHS["shopee"]) for _, _, path in sandbox.state.request_log[mark:])
         assert {r["id"]: r["payload_version"] for r in await Listing.select().where(Listing.product == product)} \
             == versions

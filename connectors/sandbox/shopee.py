@@ -435,6 +435,14 @@ def _check(tiers: list[tuple[str, list[str]]], models: list[Model]) -> None:
         raise ShopeeFail(400, error, message) from None
 
 
+def _apply(call: Call, item: Item, tiers: list[tuple[str, list[str]]], models: list[Model]) -> None:
+    """Check a new variation as Shopee does, then make it the item's."""
+    _check(tiers, models)
+    with call.state.lock:
+        item.set_variation(tiers, models)
+        item.updated_at = call.state.clock()
+
+
 def _model_doc(item: Item, model: Model) -> dict[str, Any]:
     return {
         "model_id": model.model_id, "model_sku": model.seller_sku, "model_status": "MODEL_NORMAL",
@@ -462,10 +470,7 @@ async def init_tier_variation(call: Call) -> dict[str, Any]:
     models = _new_models(call, item, tiers, data.get("model"))
     if not models:
         raise ShopeeFail(400, "error_param", "model is required.")
-    _check(tiers, models)
-    with call.state.lock:
-        item.set_variation(tiers, models)
-        item.updated_at = call.state.clock()
+    _apply(call, item, tiers, models)
     return _variation_doc(item)
 
 
@@ -482,10 +487,7 @@ async def update_tier_variation(call: Call) -> dict[str, Any]:
             raise ShopeeFail(400, "error_param", f"model_id {entry.get('model_id')} not found.")
         kept.append(Model(model.model_id, model.seller_sku, _tier_options(tiers, entry.get("tier_index")),
                           model.price_vnd, model.stock, model.image))
-    _check(tiers, kept)
-    with call.state.lock:
-        item.set_variation(tiers, kept)
-        item.updated_at = call.state.clock()
+    _apply(call, item, tiers, kept)
     return _variation_doc(item)
 
 
@@ -498,10 +500,7 @@ async def add_model(call: Call) -> dict[str, Any]:
     if not added:
         raise ShopeeFail(400, "error_param", "model_list is required.")
     models = [*item.models.values(), *added]
-    _check(item.tiers, models)
-    with call.state.lock:
-        item.set_variation(item.tiers, models)
-        item.updated_at = call.state.clock()
+    _apply(call, item, item.tiers, models)
     return {"model": [_model_doc(item, m) for m in added]}
 
 
@@ -533,9 +532,7 @@ async def delete_model(call: Call) -> dict[str, Any]:
         raise ShopeeFail(400, "error_param", f"model_id {model_id} not found.")
     if len(item.models) == 1:
         raise ShopeeFail(400, "error_param", "Can not delete the last model of an item with tier_variation.")
-    with call.state.lock:
-        item.set_variation(item.tiers, [m for m in item.models.values() if m.model_id != model_id])
-        item.updated_at = call.state.clock()
+    _apply(call, item, item.tiers, [m for m in item.models.values() if m.model_id != model_id])
     return {}
 
 

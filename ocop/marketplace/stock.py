@@ -88,9 +88,8 @@ _UPSERT_HOLD_PG = (  # the same, one statement for a whole page: arrays unnested
 ).format(", ".join(_HOLD_COLUMNS))
 
 
-@dataclass(frozen=True, slots=True)
-class Availability:
-    product: int
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Numbers:
     stock: int
     held: int
     """Units taken by orders since the producer's last stock edit (net of what came back)."""
@@ -106,23 +105,18 @@ class Availability:
         return rules.offer(self.available, self.buffer)
 
 
-@dataclass(frozen=True, slots=True)
-class SkuAvailability:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Availability(_Numbers):
+    """ocop's numbers for a product (for one with variants: all of them together)."""
+
+    product: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkuAvailability(_Numbers):
     """ocop's numbers for one variant (one seller SKU) of a product with variants."""
 
     sku: str
-    stock: int
-    held: int
-    buffer: int
-    price_vnd: int
-
-    @property
-    def available(self) -> int:
-        return self.stock - self.held
-
-    @property
-    def offer(self) -> int:
-        return rules.offer(self.available, self.buffer)
 
     def shown(self) -> list[int]:
         """What the marketplace should show, as ``Listing.skus_shown`` keeps it."""

@@ -65,6 +65,14 @@ async def upload(market: str, client: MarketplaceClient, shop: ShopCredentials, 
     return (await client.upload_image(shop, jpeg_bytes())).image_id
 
 
+async def start(market: str, sandbox: Sandbox, http: SharedHttp, tag: str
+                ) -> tuple[MarketplaceClient, ShopCredentials, str, str]:
+    """A connected shop, a photo on its marketplace and a fresh SKU base."""
+    client, shop = await connect(market, sandbox, http)
+    image = await upload(market, client, shop, sandbox)
+    return client, shop, image, f"MO-{tag}-{market[:2].upper()}-{time.time_ns()}"
+
+
 def shown(sandbox: Sandbox, market: str, key_sku: str) -> dict[str, tuple[int, int]]:
     (item,) = sandbox.state.items_by_sku(market, SHOPS[market], key_sku)
     return {m.seller_sku: (m.price_vnd, m.stock) for m in item.models.values()}
@@ -73,9 +81,7 @@ def shown(sandbox: Sandbox, market: str, key_sku: str) -> dict[str, tuple[int, i
 @pytest.mark.parametrize("market", MARKETS)
 async def test_two_by_two_published_read_back_and_pushed_partially(
         market: str, sandbox_clean: Sandbox, http: SharedHttp) -> None:
-    client, shop = await connect(market, sandbox_clean, http)
-    image = await upload(market, client, shop, sandbox_clean)
-    base = f"MO-{market[:2].upper()}-{time.time_ns()}"
+    client, shop, image, base = await start(market, sandbox_clean, http, "PB")
     p = honey(base, image)
     ref = await client.create_item(shop, p)
     assert ref.seller_sku == p.key_sku
@@ -114,9 +120,7 @@ async def test_two_by_two_published_read_back_and_pushed_partially(
 @pytest.mark.parametrize("market", MARKETS)
 async def test_variant_added_removed_renamed_reaches_the_marketplace(
         market: str, sandbox_clean: Sandbox, http: SharedHttp) -> None:
-    client, shop = await connect(market, sandbox_clean, http)
-    image = await upload(market, client, shop, sandbox_clean)
-    base = f"MO-ED-{market[:2].upper()}-{time.time_ns()}"
+    client, shop, image, base = await start(market, sandbox_clean, http, "ED")
     p = honey(base, image)
     ref = await client.create_item(shop, p)
     external = ref.external_id
@@ -141,9 +145,7 @@ async def test_variant_added_removed_renamed_reaches_the_marketplace(
 @pytest.mark.parametrize("market", MARKETS)
 async def test_marketplace_refuses_duplicate_skus_and_missing_options(
         market: str, sandbox_clean: Sandbox, http: SharedHttp) -> None:
-    client, shop = await connect(market, sandbox_clean, http)
-    image = await upload(market, client, shop, sandbox_clean)
-    base = f"MO-BAD-{market[:2].upper()}-{time.time_ns()}"
+    client, shop, image, base = await start(market, sandbox_clean, http, "BAD")
     twice = honey(base, image, variants=(VariantInput(f"{base}-X", ("250 ml", "Hũ"), 100_000, 1),
                                          VariantInput(f"{base}-X", ("500 ml", "Hũ"), 200_000, 1)))
     with pytest.raises(PermanentError):

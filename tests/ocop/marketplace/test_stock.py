@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,13 +43,17 @@ def shown(sandbox: Any, shop: Shop, sku: str) -> int:
 
 
 async def listed(rt: Any, settings: Any, redis_url: str, arq_redis: Any, markets: tuple[str, ...], *,
-                 stock_units: int, buffer: int = 0) -> tuple[int, str, list[Shop]]:
-    """A product with ``stock_units`` published and live on a shop of each marketplace."""
+                 stock_units: int, buffer: int = 0, name: str = "Nước mắm Gò Bồi",
+                 setup: Callable[[int, str], Awaitable[Any]] | None = None) -> tuple[int, str, list[Shop]]:
+    """A product with ``stock_units`` published and live on a shop of each marketplace
+    (``setup(product, sku)`` runs before it is published, e.g. to give it variants)."""
     producer = await make_producer()
     shops = [await connect_shop(rt, producer, m) for m in markets]
     sku = f"ST-{uuid.uuid4().hex[:10]}"  # the sandbox lives for the session: never adopt another test's item
-    product = await make_product(settings, producer, sku)
+    product = await make_product(settings, producer, sku, name=name)
     await Product.update({Product.stock: stock_units, Product.stock_buffer: buffer}).where(Product.id == product)
+    if setup is not None:
+        await setup(product, sku)
     for shop in shops:
         await request_publish(product, shop.id, cause="test")
     await dispatch_due(arq_redis)

@@ -14,11 +14,10 @@ from typing import Any
 from connectors.base import MarketOrder, OrderLine
 from ocop.catalog.tables import Product, Variant
 from ocop.marketplace import stock
-from ocop.marketplace.jobs import dispatch_due
-from ocop.marketplace.publishing import request_publish
 from ocop.marketplace.sync import ingest_orders, sync_statuses
 from ocop.marketplace.tables import Listing, Shop, StockHold
 from tests.ocop.marketplace.conftest import TEST_SECRET, connect_shop, make_producer, make_product, run_worker_burst
+from tests.ocop.marketplace import test_stock as stock_tests
 from tests.ocop.marketplace.test_stock import WHOLE_PUSH_PATHS, propagate, stock_calls, sync
 from tests.ocop.web.support import api_headers, csrf, login, make_user
 
@@ -40,19 +39,14 @@ async def with_variants(product: int, base: str, stocks: list[int]) -> list[str]
 
 async def listed(rt: Any, settings: Any, redis_url: str, arq_redis: Any, markets: tuple[str, ...],
                  stocks: list[int], buffer: int = 0) -> tuple[int, list[str], list[Shop]]:
-    producer = await make_producer()
-    shops = [await connect_shop(rt, producer, m) for m in markets]
-    base = f"MO-{uuid.uuid4().hex[:8]}"
-    product = await make_product(settings, producer, base, name="Mật ong hoa cà phê Chư Sê")
-    skus = await with_variants(product, base, stocks)
-    await Product.update({Product.stock_buffer: buffer}).where(Product.id == product)
-    for shop in shops:
-        await request_publish(product, shop.id, cause="test")
-    await dispatch_due(arq_redis)
-    await run_worker_burst(settings, redis_url, rt)
-    await sync_statuses(rt)
-    assert await Listing.count().where((Listing.product == product) & (Listing.state == "live")) == len(markets)
-    time.sleep(3.1)  # orders come (stamped to the second) after our last push by more than CLOCK_MARGIN
+    """A 2 × 2 product with these variant stocks published and live on a shop of each marketplace."""
+    skus: list[str] = []
+
+    async def give_variants(product: int, base: str) -> None:
+        skus.extend(await with_variants(product, base, stocks))
+
+    product, _, shops = await stock_tests.listed(rt, settings, redis_url, arq_redis, markets, stock_units=0,
+                                                 buffer=buffer, name="Mật ong hoa cà phê Chư Sê", setup=give_variants)
     return product, skus, shops
 
 

@@ -188,7 +188,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                                            redis_of=lambda scope: scope["app"].state.queue.redis,
                                            identity_of=rate_identity)],
         csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
-                               cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
+                               cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics", "^/push/"]),
         before_send=[own_writes_hook,
                      edge_send_hook(hsts=settings.secure_cookies, session_cookie=SESSION_COOKIE)],
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine,

@@ -22,6 +22,7 @@ from ocop.jobs.registry import WorkerPlan
 from ocop.marketplace import api as marketplace_api
 from ocop.marketplace import jobs as marketplace_jobs
 from ocop.marketplace import pages as marketplace_pages
+from ocop.marketplace import pushes as marketplace_pushes
 from ocop.staff import review_pages
 from ocop.marketplace import stock as marketplace_stock
 from ocop.producers import api as producer_api
@@ -49,6 +50,7 @@ ROUTES: list[Any] = [
     *marketplace_pages.ROUTES,
     *review_pages.ROUTES,
     *marketplace_api.ROUTES,
+    *marketplace_pushes.ROUTES,
     *report_api.ROUTES,
     *report_pages.ROUTES,
 ]
@@ -61,10 +63,12 @@ WORKER = WorkerPlan.of(
         import_jobs.import_catalogue,
         marketplace_jobs.publish_listing,
         marketplace_stock.push_stock,
+        marketplace_pushes.handle_push,
     ],
     cron=[
         marketplace_jobs.dispatch_outbox,
         marketplace_stock.dispatch_stock_outbox,
+        marketplace_pushes.requeue_pushes,
         marketplace_jobs.sync_listing_status,
         marketplace_jobs.sync_orders,
         marketplace_jobs.refresh_tokens,

@@ -25,7 +25,8 @@ os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
 from ocop.accounts.tables import ApiToken, AuditEvent, DatabaseInstance, PasswordReset, User
 from ocop.catalog.tables import Certificate, Image, Product
 from ocop.imports.tables import ImportBatch
-from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesFact, Shop, StockHold, SyncRun
+from ocop.marketplace.tables import (Listing, ListingEvent, Order, OrderLine, PushEvent, SalesFact, Shop, StockHold,
+                                     SyncRun)
 from ocop.producers.tables import Producer
 
 TABLES = [
@@ -44,6 +45,7 @@ TABLES = [
     StockHold,
     ListingEvent,
     SyncRun,
+    PushEvent,
     ImportBatch,
     AuditEvent,
     DatabaseInstance,

@@ -50,7 +50,7 @@ from ocop.jobs.embedded import EmbeddedRedis, start_embedded_redis
 from ocop.jobs.queue import open_queue
 from ocop.jobs.worker import InProcessWorker, build_worker
 from ocop.marketplace.runtime import build_runtime
-from ocop.marketplace.sandbox import start_embedded_sandbox
+from ocop.marketplace.sandbox import push_callbacks, start_embedded_sandbox
 from ocop.settings import Settings, get_settings
 from ocop.web.api_support import ApiDocs
 from ocop.web.edge import RequestMetrics, edge_middleware, edge_send_hook
@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         queue = await open_queue(redis_url)
         stop_sandbox = None
         if settings.sandbox and settings.run_sandbox and not settings.sandbox_url:
-            _, stop_sandbox, _ = start_embedded_sandbox(settings)
+            _, stop_sandbox, _ = start_embedded_sandbox(settings, pushes=push_callbacks(settings))
         market = build_runtime(settings, redis=queue.redis, timeout_s=settings.marketplace_timeout_s)
         worker: InProcessWorker | None = None
         if in_process_worker:

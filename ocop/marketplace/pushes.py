@@ -37,6 +37,7 @@ from connectors.shopee import signing as shopee_signing
 from connectors.tiktok import signing as tiktok_signing
 from ocop.jobs.registry import cron, job
 from ocop.marketplace import stock, sync
+from ocop.marketplace.apps import push_url
 from ocop.marketplace.push_rules import event_is_stale, order_is_newer
 from ocop.marketplace.runtime import MarketRuntime
 from ocop.marketplace.tables import Listing, Order, PushEvent, Shop
@@ -61,12 +62,6 @@ PUSH_REJECTED = Counter("ocop_push_rejected_total", "Marketplace pushes refused 
                         ["marketplace"])
 PUSH_DUPLICATES = Counter("ocop_push_duplicate_total", "Marketplace pushes already received (deduplicated)",
                           ["marketplace"])
-
-
-def push_url(settings: Settings, marketplace: str) -> str:
-    """The URL to register with the marketplace; Shopee signs exactly this URL, so it must be the
-    public one (``OCOP_BASE_URL``), not whatever address the request reached us on."""
-    return f"{settings.base_url.rstrip('/')}/push/{marketplace}"
 
 
 def signature_ok(settings: Settings, marketplace: str, app: AppCredentials, raw_body: bytes,

@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 from arq import Retry
 from litestar import MediaType, Request, Response, post
+from litestar.params import FromPath
 from prometheus_client import Counter
 
 from connectors.base import AppCredentials, ConnectorError, PermanentError, RetryableError
@@ -134,7 +135,7 @@ def _queue_name() -> str:
 
 
 @post("/push/{marketplace:str}", request_max_body_size=MAX_PUSH_BYTES, include_in_schema=False, status_code=200)
-async def receive_push(request: Request[Any, Any, Any], marketplace: str) -> Response[bytes]:
+async def receive_push(request: Request[Any, Any, Any], marketplace: FromPath[str]) -> Response[bytes]:
     """A marketplace's push: verify, store, enqueue, answer 200 with an empty body."""
     state = request.app.state
     rt: MarketRuntime = state.market

@@ -56,6 +56,9 @@ BAD_SIGNATURES_PER_MIN = 120
 without computing anything: a marketplace signs correctly, so only a misconfiguration or someone
 probing gets there."""
 REQUEUE_AFTER = timedelta(seconds=30)
+LOCK_S = 30
+"""How long one object's lock lives: longer than handling takes (one or two API reads), short enough
+that a worker killed while holding it delays that object's next push by seconds, not minutes."""
 
 PUSH_RECEIVED = Counter("ocop_push_received_total", "Marketplace pushes accepted (signature valid), by kind",
                         ["marketplace", "kind"])
@@ -181,7 +184,7 @@ async def _object_lock(rt: MarketRuntime, key: str) -> AsyncIterator[None]:
         async with _local_locks.setdefault(key, asyncio.Lock()):
             yield
         return
-    async with rt.redis.lock(f"ocop:push-object:{key}", timeout=120, blocking_timeout=120):
+    async with rt.redis.lock(f"ocop:push-object:{key}", timeout=LOCK_S, blocking_timeout=LOCK_S):
         yield
 
 

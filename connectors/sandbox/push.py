@@ -159,6 +159,7 @@ class Pusher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def config(self, marketplace: str) -> PushConfig | None:
         cfg = self.state.config.pushes.get(marketplace)
@@ -167,6 +168,7 @@ class Pusher:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._client = httpx.AsyncClient()
         self._loop_task = asyncio.create_task(self._run())
 
@@ -309,7 +311,18 @@ class Pusher:
             self._spawn(self._deliver(cfg, body, sign, record, note="duplicate", wait=wait + rng.uniform(0, 0.5)))
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+        """Run a delivery on the sandbox's loop, whichever thread emits (tests and admin calls)."""
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self._loop is None or self._loop.is_closed():
+            coro.close()  # not serving: nowhere to deliver from
+            return
+        if running is not self._loop:
+            self._loop.call_soon_threadsafe(self._spawn, coro)
+            return
+        task = self._loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

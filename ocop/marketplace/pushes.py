@@ -36,6 +36,7 @@ from connectors.lazada import signing as lazada_signing
 from connectors.push import PARSERS, PushError, PushNotice
 from connectors.shopee import signing as shopee_signing
 from connectors.tiktok import signing as tiktok_signing
+from ocop.jobs.queue import QUEUE_NAME
 from ocop.jobs.registry import cron, job
 from ocop.marketplace import stock, sync
 from ocop.marketplace.apps import push_url
@@ -82,10 +83,6 @@ def signature_ok(settings: Settings, marketplace: str, app: AppCredentials, raw_
     return False
 
 
-def _refused(status: int, code: str, en: str, vi: str) -> ApiError:
-    return ApiError(status, code, en, vi)
-
-
 async def _too_many_bad(redis: Any, client: str) -> bool:
     """True once this address sent more than :data:`BAD_SIGNATURES_PER_MIN` bad signatures this minute."""
     if redis is None:
@@ -127,14 +124,10 @@ def _detail(notice: PushNotice) -> str:
     return notice.detail[:200] if notice.kind == "tracking" else ""
 
 
-async def enqueue(redis: Any, event_id: int, attempt: int = 0) -> None:
-    await redis.enqueue_job(JOB, event_id, _job_id=f"{JOB}:{event_id}:{attempt}", _queue_name=_queue_name())
-
-
-def _queue_name() -> str:
-    from ocop.jobs.queue import QUEUE_NAME
-
-    return QUEUE_NAME
+async def enqueue(redis: Any, event_id: int, round_: str = "0") -> None:
+    """Queue the handling of one stored event; ``round_`` tells a re-queue's job id apart (arq keeps
+    a finished job's id taken for a while)."""
+    await redis.enqueue_job(JOB, event_id, _job_id=f"{JOB}:{event_id}:{round_}", _queue_name=QUEUE_NAME)
 
 
 @post("/push/{marketplace:str}", request_max_body_size=MAX_PUSH_BYTES, include_in_schema=False, status_code=200)
@@ -145,7 +138,7 @@ async def receive_push(request: Request[Any, Any, Any], marketplace: FromPath[st
     parse = PARSERS.get(marketplace)
     app = rt.env.apps.get(marketplace)
     if parse is None or app is None:
-        raise _refused(404, "unknown_marketplace", "No push endpoint for this marketplace.",
+        raise ApiError(404, "unknown_marketplace", "No push endpoint for this marketplace.",
                        "Không có địa chỉ nhận thông báo cho sàn này.")
     raw = await request.body()
     redis = state.queue.redis
@@ -153,15 +146,15 @@ async def receive_push(request: Request[Any, Any, Any], marketplace: FromPath[st
     if not signature_ok(state.settings, marketplace, app, raw, request.headers.get("authorization", "")):
         PUSH_REJECTED.labels(marketplace).inc()
         if await _too_many_bad(redis, client):
-            raise _refused(429, "rate_limited", "Too many pushes with a wrong signature.",
+            raise ApiError(429, "rate_limited", "Too many pushes with a wrong signature.",
                            "Quá nhiều thông báo có chữ ký sai.")
         log.warning("push_bad_signature", marketplace=marketplace, client=client)
-        raise _refused(401, "bad_signature", "The push signature does not match.",
+        raise ApiError(401, "bad_signature", "The push signature does not match.",
                        "Chữ ký của thông báo đẩy không khớp.")
     try:
         notices = parse(raw)
     except PushError as exc:
-        raise _refused(400, "bad_push", f"Not a push of this marketplace: {exc}",
+        raise ApiError(400, "bad_push", f"Not a push of this marketplace: {exc}",
                        "Nội dung thông báo đẩy không đúng định dạng của sàn.") from None
     for event_id in await store_events(marketplace, app.app_key, notices, raw):
         try:
@@ -314,11 +307,12 @@ async def requeue_pushes(ctx: dict[str, Any]) -> int:
     """Events stored but not handled (the enqueue failed, or the worker died and the job was
     dropped) go back to the queue; a handled one is skipped by the job itself."""
     cutoff = datetime.now(UTC) - REQUEUE_AFTER
-    rows = await (PushEvent.select(PushEvent.id, PushEvent.attempts)
+    rows = await (PushEvent.select(PushEvent.id)
                   .where((PushEvent.status == "queued") & (PushEvent.received_at < cutoff))
                   .order_by(PushEvent.received_at).limit(500))
+    minute = int(datetime.now(UTC).timestamp()) // 60
     for row in rows:
-        await enqueue(ctx["redis"], row["id"], int(row["attempts"]) + 1000 * (int(datetime.now(UTC).timestamp()) // 60))
+        await enqueue(ctx["redis"], row["id"], f"r{minute}")
     return len(rows)
 
 

@@ -31,11 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -45,36 +42,25 @@ from arq.connections import create_pool  # noqa: E402
 from connectors.sandbox.config import PushConfig  # noqa: E402
 from connectors.sandbox.push import signature  # noqa: E402
 from ocop import db, piccolo_app  # noqa: E402
-from ocop.catalog.tables import Certificate, Image, Product  # noqa: E402
 from ocop.domain.dates import VN_TZ  # noqa: E402
 from ocop.jobs.queue import redis_settings  # noqa: E402
 from ocop.marketplace import shops as shop_service  # noqa: E402
 from ocop.marketplace.apps import push_url, sandbox_apps  # noqa: E402
-from ocop.marketplace.jobs import dispatch_due  # noqa: E402
-from ocop.marketplace.publishing import request_publish  # noqa: E402
 from ocop.marketplace.runtime import build_runtime  # noqa: E402
 from ocop.marketplace.sandbox import start_embedded_sandbox  # noqa: E402
-from ocop.marketplace.sync import sync_statuses  # noqa: E402
-from ocop.marketplace.tables import Listing, Order  # noqa: E402
+from ocop.marketplace.tables import Order  # noqa: E402
 from ocop.reports.kpis import sales_totals  # noqa: E402
 from ocop.reports.period import month_period  # noqa: E402
 from ocop.reports.scope import Scope  # noqa: E402
 from ocop.settings import Settings  # noqa: E402
-from ocop.storage import media_store  # noqa: E402
-from tests.ocop.marketplace.conftest import consent, jpeg  # noqa: E402
+from tests.ocop.marketplace.conftest import consent  # noqa: E402
 from tests.ocop.web.support import make_producer  # noqa: E402
-from tests.support.servers import free_port, postgres_server, redis_server  # noqa: E402
+from tests.bench.stock_bench import database, pct, publish  # noqa: E402
+from tests.support.servers import free_port, redis_server  # noqa: E402
 
 MARKETS = ("shopee", "lazada", "tiktok")
 SECRET = "bench-secret-0123456789abcdef0123"
 REPO = Path(__file__).resolve().parents[2]
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 class Process:
@@ -101,29 +87,6 @@ class Process:
 
 async def dashboard_orders() -> int:
     return (await sales_totals(month_period(datetime.now(VN_TZ).date()), Scope())).orders
-
-
-async def publish(rt: Any, settings: Settings, redis: Any, shops: list[Any], producer: int) -> str:
-    sku = f"PUSHBENCH-{uuid.uuid4().hex[:8]}"
-    product = Product(producer=producer, sku=sku, name="Mật ong rừng Kon Hà Nừng hũ 500 ml",
-                      name_folded="mat ong rung", ocop_group=1, description="Mật ong rừng nguyên chất.", unit="hũ",
-                      weight_g=700, length_mm=80, width_mm=80, height_mm=150, price_vnd=180_000, stock=100_000,
-                      status="active")
-    await product.save()
-    await Certificate(product=product.id, stars=4, decision_number="12/QĐ-UBND").save()
-    key = await media_store(settings).put(jpeg())
-    rendition = {"key": key, "width": 800, "height": 800, "bytes": 1}
-    await Image(product=product.id, original_key=key, status="ready",
-                renditions={m: rendition for m in MARKETS}).save()
-    for shop in shops:
-        await request_publish(product.id, shop.id, cause="bench")
-    for _ in range(600):
-        await dispatch_due(redis)
-        await sync_statuses(rt)
-        if await Listing.count().where((Listing.product == product.id) & (Listing.state == "live")) == len(shops):
-            return sku
-        await asyncio.sleep(0.2)
-    raise RuntimeError("the product was not published")
 
 
 async def wait_arrivals(pending: dict[str, float], base: int, timeout_s: float) -> tuple[list[float], list[float]]:
@@ -191,7 +154,7 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
                 shops.append(await shop_service.complete_authorization(
                     rt.env, rt.cipher, settings.resolved_secret_key(), market, code=back["code"],
                     state=back["state"], shop_id=back.get("shop_id")))
-            sku = await publish(rt, settings, redis, shops, producer)
+            _, sku = await publish(rt, settings, redis, shops, producer, 100_000)
 
             # ---------------------------------------------------------- acknowledgement time
             apps = sandbox_apps(settings)
@@ -275,15 +238,6 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
         await db.close(engine)
         stop_sandbox()
     return failed
-
-
-@contextlib.contextmanager
-def database(kind: str, tmp: Path) -> Iterator[str]:
-    if kind == "postgres":
-        with postgres_server() as pg:
-            yield pg.url()
-    else:
-        yield f"sqlite:///{tmp}/bench.db"
 
 
 def main() -> None:

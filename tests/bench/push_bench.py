@@ -221,7 +221,8 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
             p50, p95, q50, q95 = pct(got_db, 0.5), pct(got_db, 0.95), pct(got_board, 0.5), pct(got_board, 0.95)
             print(f"polling only, every 1 minute: {len(got_board)}/{args.polled} orders: to the database "
                   f"p50 {p50:.1f} s, p95 {p95:.1f} s; on the dashboard query p50 {q50:.1f} s, p95 {q95:.1f} s "
-                  f"(at the default 15-minute interval: about 15 times that)")
+                  f"(at the default 15-minute interval: about 15 times that); each: "
+                  f"{', '.join(f'{v:.1f}' for v in sorted(got_board))} s")
             if got_board:
                 print(f"ratio polling/pushes on the dashboard query: p50 {q50 / b50:.0f}x, p95 {q95 / b95:.0f}x")
             pushed = state.pusher.overview()["counts"]

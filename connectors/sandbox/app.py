@@ -320,7 +320,7 @@ def create_sandbox_app(
         on_startup=[pusher.start], on_shutdown=[pusher.stop],
     )
     app.state.sandbox = state
-    state.pusher = pusher  # type: ignore[attr-defined]
+    state.pusher = pusher
     wrapped: ASGIApp = FaultMiddleware(app, state, specs)
     if own_ports:
         wrapped = OwnPorts(wrapped, own_ports)

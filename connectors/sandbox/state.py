@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from connectors.sandbox.config import FAULT_KINDS, FaultConfig, SandboxConfig, SandboxShopConfig
 
@@ -185,6 +186,7 @@ class SandboxState:
         # changed outside their timeline (a cancellation), for the pusher to look at.
         self.authorized: set[tuple[str, str]] = set()
         self.touched_orders: list[tuple[str, str, str]] = []
+        self.pusher: Any = None  # the app's connectors.sandbox.push.Pusher, once an app serves this world
 
     # ------------------------------------------------------------------ ids and apps
 

@@ -204,3 +204,20 @@ async def test_deauthorisation_and_expiry_pushes(db, rt, sandbox, settings, redi
         "ordersn": "X", "status": "UNPAID", "update_time": 1}))
     assert other.status == "ignored"
     assert parse_shopee(expiry)[0].kind == "auth_expiry"
+
+
+async def test_an_event_stored_but_never_queued_is_handed_out_again(db, rt, settings, redis_url, arq_redis) -> None:
+    """The enqueue after storing failed (Redis away) or the worker holding the job died: the
+    requeue cron hands events still queued after half a minute to a worker."""
+    from ocop.marketplace.pushes import requeue_pushes
+
+    body = b'{"shop_id": 1, "code": 3, "timestamp": 1, "data": {"ordersn": "R1", "status": "UNPAID"}}'
+    [event_id] = await store_events("shopee", "app", parse_shopee(body), body)
+    assert await requeue_pushes({"redis": arq_redis}) == 0  # just received: its own job is on the way
+    await PushEvent.update({PushEvent.received_at: datetime.now(UTC) - timedelta(minutes=1)}).where(
+        PushEvent.id == event_id)
+    assert await requeue_pushes({"redis": arq_redis}) == 1
+    await run_worker_burst(settings, redis_url, rt)
+    handled = await PushEvent.objects().where(PushEvent.id == event_id).first()
+    assert handled.status == "ignored" and handled.attempts == 1  # no such shop here
+    assert await requeue_pushes({"redis": arq_redis}) == 0

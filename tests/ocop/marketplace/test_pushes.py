@@ -221,3 +221,21 @@ async def test_an_event_stored_but_never_queued_is_handed_out_again(db, rt, sett
     handled = await PushEvent.objects().where(PushEvent.id == event_id).first()
     assert handled.status == "ignored" and handled.attempts == 1  # no such shop here
     assert await requeue_pushes({"redis": arq_redis}) == 0
+
+
+async def test_an_address_sending_wrong_signatures_is_slowed_down(db, app_client, sandbox, redis_url,
+                                                                    monkeypatch) -> None:
+    from ocop.marketplace import pushes
+
+    monkeypatch.setattr(pushes, "BAD_SIGNATURES_PER_MIN", 3)
+    async with app_client(database_url=db.url, redis_url=redis_url, secret_key=TEST_SECRET, sandbox=True,
+                          sandbox_url=sandbox.base_url) as (app, client):
+        await app.state.queue.redis.flushdb()
+        answers = [(await client.post("/push/lazada", content=BODIES["lazada"],
+                                      headers={"Authorization": "f" * 64})).status_code for _ in range(5)]
+        assert answers == [401, 401, 401, 429, 429]
+        # the marketplace's own, correctly signed pushes still go through
+        body = BODIES["lazada"]
+        ok = await client.post("/push/lazada", content=body,
+                               headers={"Authorization": _signed(app.state.settings, "lazada", body)})
+        assert ok.status_code == 200

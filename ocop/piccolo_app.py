@@ -23,7 +23,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
 
 from ocop.accounts.tables import ApiToken, AuditEvent, DatabaseInstance, PasswordReset, User
-from ocop.catalog.tables import Certificate, Image, Product
+from ocop.catalog.tables import Certificate, Image, Product, Variant
 from ocop.imports.tables import ImportBatch
 from ocop.marketplace.tables import (Listing, ListingEvent, Order, OrderLine, PushEvent, SalesFact, Shop, StockHold,
                                      SyncRun)
@@ -37,6 +37,7 @@ TABLES = [
     Product,
     Certificate,
     Image,
+    Variant,
     Shop,
     Listing,
     Order,

@@ -75,11 +75,14 @@ def _when(value: Any, *, millis: bool = False) -> datetime | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if number <= 0:
+    if not number > 0:  # also NaN
         return None
     if millis or number > 10_000_000_000:
         number /= 1000.0
-    return datetime.fromtimestamp(number, UTC)
+    try:
+        return datetime.fromtimestamp(number, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _text(value: Any) -> str:
@@ -119,7 +122,8 @@ def parse_shopee(raw_body: bytes) -> list[PushNotice]:
         return [PushNotice("item", code, shop, _key("shopee", code, shop, item, _stamp(sent_at)), item, sent_at,
                            "banned", _text(data.get("ban_reason") or data.get("reason")))]
     if code in ("2", "12"):
-        shops = [_text(s) for s in (data.get("shop_id_list") or [shop]) if _text(s)]
+        listed = data.get("shop_id_list")
+        shops = [_text(s) for s in (listed if isinstance(listed, list) and listed else [shop]) if _text(s)]
         kind: PushKind = "deauthorized" if code == "2" else "auth_expiry"
         expires = _when(data.get("expire_before")) or ((sent_at + SHOPEE_EXPIRY_NOTICE) if sent_at else None)
         return [PushNotice(kind, code, s, _key("shopee", code, s, _stamp(sent_at)), event_at=sent_at,
@@ -178,7 +182,21 @@ def parse_tiktok(raw_body: bytes) -> list[PushNotice]:
                        expires_at=_when(data.get("expiration_time")) if kind == "auth_expiry" else None)]
 
 
+def _strict(parse: Callable[[bytes], list[PushNotice]]) -> Callable[[bytes], list[PushNotice]]:
+    """A body of the right marketplace but an unexpected shape is a :class:`PushError`, never a crash."""
+
+    def guarded(raw_body: bytes) -> list[PushNotice]:
+        try:
+            return parse(raw_body)
+        except PushError:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise PushError(f"unexpected shape: {exc}") from None
+
+    return guarded
+
+
 PARSERS: dict[str, Callable[[bytes], list[PushNotice]]] = {
-    "shopee": parse_shopee, "lazada": parse_lazada, "tiktok": parse_tiktok,
+    "shopee": _strict(parse_shopee), "lazada": _strict(parse_lazada), "tiktok": _strict(parse_tiktok),
 }
 """The marketplaces that push, and how to read each one's body."""

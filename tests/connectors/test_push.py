@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.lazada import signing as lazada
-from connectors.push import PushError, parse_lazada, parse_shopee, parse_tiktok
+from connectors.push import PARSERS, PushError, parse_lazada, parse_shopee, parse_tiktok
 from connectors.shopee import signing as shopee
 from connectors.tiktok import signing as tiktok
 
@@ -102,3 +102,17 @@ def test_lazada_and_tiktok_bodies_become_notices() -> None:
     assert (tt[0].kind, tt[0].object_id, tt[0].dedupe_key) == ("order", "576", "tiktok:n:N1")
     with pytest.raises(PushError):
         parse_tiktok(b"not json")
+
+
+@pytest.mark.parametrize("market", sorted(PARSERS))
+@pytest.mark.parametrize("body", [
+    b"[]", b"null", b'{"code": 12, "data": {"shop_id_list": 5}}', b'{"code": 3, "data": []}',
+    b'{"code": 3, "timestamp": 1e300, "data": {"update_time": "x"}}', b'{"message_type": 1, "data": {"date": -1}}',
+    b'{"type": 1, "timestamp": 99999999999999999999, "data": {"update_time": NaN}}', b'{"data": {"status": {}}}',
+])
+def test_odd_bodies_are_push_errors_or_notices_never_crashes(market: str, body: bytes) -> None:
+    try:
+        notices = PARSERS[market](body)
+    except PushError:
+        return
+    assert all(n.dedupe_key for n in notices)

@@ -37,14 +37,35 @@ async def test_history_is_read_window_by_window_and_resumes_after_a_crash(db, rt
     shop = await connect_shop(rt, producer, marketplace)
     now = time.time()
     day = 86400
-    for since, until in ((now - 360 * day, now - 200 * day), (now - 199 * day, now - 2 * day)):
-        sandbox.admin("POST", "/orders", {"marketplace": marketplace, "shop_id": shop.external_shop_id, "count": 20,
-                                          "since": since, "until": until, "status": "completed"})
-    too_old = sandbox.admin("POST", "/orders", {"marketplace": marketplace, "shop_id": shop.external_shop_id,
-                                                "count": 3, "since": now - 420 * day, "until": now - 390 * day,
-                                                "status": "completed"})["order_ids"]
-    assert too_old
+    seeded: list[str] = []
 
+    def seed(count: int, since: float, until: float) -> list[str]:
+        made = sandbox.admin("POST", "/orders", {"marketplace": marketplace, "shop_id": shop.external_shop_id,
+                                                 "count": count, "since": since, "until": until,
+                                                 "status": "completed"})["order_ids"]
+        seeded.extend(made)
+        return made
+
+    try:
+        seed(20, now - 360 * day, now - 200 * day)
+        seed(20, now - 199 * day, now - 2 * day)
+        too_old = seed(3, now - 420 * day, now - 390 * day)
+        assert too_old
+        await _backfill_with_a_crash(rt, sandbox, shop, marketplace, too_old)
+    finally:
+        # the sandbox (and its shops) live for the session: other tests compare whole shops and
+        # sell the items' stock, so the seeded orders go and give their units back
+        with sandbox.state.lock:
+            orders = sandbox.state.orders.get((marketplace, shop.external_shop_id), {})
+            items = sandbox.state.shop_items(marketplace, shop.external_shop_id)
+            for order_id in seeded:
+                order = orders.pop(order_id, None)
+                for line in order.lines if order else ():
+                    if line.item_id in items:
+                        items[line.item_id].stock += line.quantity
+
+
+async def _backfill_with_a_crash(rt, sandbox, shop: Shop, marketplace: str, too_old: list[str]) -> None:
     # a worker dies mid-way: the windows it finished are kept on the shop
     task = asyncio.create_task(backfill_shop(rt, shop, months=MONTHS))
     step = rt.env.client(marketplace).max_order_window

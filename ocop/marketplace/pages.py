@@ -52,7 +52,7 @@ SYNC_COUNTS = {"checked": ("đã kiểm tra", "checked"), "changed": ("thay đ�
                "adopted": ("đã nhận lại từ sàn", "adopted from the marketplace"),
                "missing": ("không có trên sàn", "not on the marketplace"),
                "requeued": ("đăng lại", "published again"), "windows": ("khoảng thời gian", "windows"),
-               "shops": ("gian hàng", "shops")}
+               "shops": ("gian hàng", "shops"), "stock_due": ("tồn kho gửi lại", "stock pushed again")}
 
 
 # Why a shop could not be connected (the callback's ``?err=`` code), as (vi, en).

@@ -317,7 +317,9 @@ async def reconcile_listings(rt: MarketRuntime) -> dict[str, int]:
       shop is connected;
     * rejected listings have their status read again (a marketplace may lift a ban);
     * a listing left in ``pending``/``publishing`` with nothing due and no live lease (no job will
-      ever take it) is put back in the outbox.
+      ever take it) is put back in the outbox;
+    * stock pushes that stopped (gave up, or the shop needed reconnecting) are due again where the
+      marketplace shows other numbers than ocop's (:func:`ocop.marketplace.stock.bump`).
     """
     from ocop.marketplace.publishing import PublishError, request_publish
 
@@ -354,6 +356,15 @@ async def reconcile_listings(rt: MarketRuntime) -> dict[str, int]:
             continue
         if outcome in counts:
             counts[outcome] += 1
+    # stock pushes that stopped (gave up, or their shop needed reconnecting) are due again where
+    # the marketplace still shows other numbers than ocop's
+    connected = [s["id"] for s in await Shop.select(Shop.id).where(Shop.status == "connected")]
+    stopped = await Listing.select(Listing.product).where(
+        Listing.shop.is_in(connected or [0]) & Listing.stock_next_at.is_null() & (Listing.stock_error != "")
+        & (Listing.external_item_id != "") & (Listing.desired == "live"))
+    if stopped:
+        async with db.write_transaction(Listing._meta.db):
+            counts["stock_due"] = await stock.bump([r["product"] for r in stopped])
     rejected = await sync_statuses(rt, states=("rejected",))
     counts["checked"] += rejected["checked"]
     counts["errors"] += rejected["errors"]

@@ -122,7 +122,7 @@ async def test_listings_parked_while_their_shop_needed_reconnecting_are_publishe
     assert done.state in ("live", "in_review") and done.external_item_id
 
 
-async def test_a_listing_nothing_would_dispatch_again_is_put_back_in_the_outbox(db, sandbox, settings, rt) -> None:
+async def test_a_listing_or_stock_push_nothing_would_dispatch_again_is_put_back_in_the_outbox(db, sandbox, settings, rt) -> None:
     producer = await make_producer()
     shop = await connect_shop(rt, producer, "shopee")
     product = await make_product(settings, producer, f"GB-STALL-{uuid.uuid4().hex[:8]}")
@@ -130,10 +130,17 @@ async def test_a_listing_nothing_would_dispatch_again_is_put_back_in_the_outbox(
     # publishing, its lease long lapsed, nothing due: no dispatcher or job would ever take it
     await Listing.update({Listing.state: "publishing", Listing.next_attempt_at: None,
                           Listing.lease_until: None}).where(Listing.product == product)
+    # and a live listing whose stock pushes gave up while the marketplace shows an old number
+    other = await make_product(settings, producer, f"GB-STOCK-{uuid.uuid4().hex[:8]}")
+    await request_publish(other, shop.id, cause="test")
+    await Listing.update({Listing.state: "live", Listing.next_attempt_at: None, Listing.external_item_id: "42",
+                          Listing.stock_shown: 3, Listing.stock_next_at: None,
+                          Listing.stock_error: "Dừng thử lại / gave up: HTTP 500"}).where(Listing.product == other)
     counts = await reconcile(rt)
-    assert counts["requeued"] == 1
+    assert counts["requeued"] == 1 and counts["stock_due"] == 1, counts
     row = await Listing.objects().where(Listing.product == product).first()
     assert row.state == "pending" and row.next_attempt_at is not None
+    assert (await Listing.objects().where(Listing.product == other).first()).stock_next_at is not None
 
 
 HOLDER = """

@@ -232,23 +232,29 @@ async def sync_shop_orders(rt: MarketRuntime, shop: Shop, *, now: datetime | Non
     return counts
 
 
-async def sync_all_orders(rt: MarketRuntime, *, record: Recorder | None = None) -> dict[str, int]:
+async def each_shop(rt: MarketRuntime, kind: str, run: Callable[[Shop], Awaitable[dict[str, int]]], *,
+                    shop_rows: Iterable[Shop] | None = None, record: Recorder | None = None) -> dict[str, int]:
+    """``run`` each connected shop (or ``shop_rows``), its tokens refreshed first when due; one
+    shop's marketplace failing is recorded as that shop's run of ``kind`` and stops no other."""
     total = {"shops": 0, "orders": 0, "errors": 0}
-    for shop in await Shop.objects().where(Shop.status == "connected"):
+    for shop in shop_rows if shop_rows is not None else await Shop.objects().where(Shop.status == "connected"):
         started = datetime.now(UTC)
         try:
             if shops.due_for_refresh(shop):
                 await rt.refresh_shop(shop)
-            counts = await sync_shop_orders(rt, shop)
-            error = ""
+            counts, error = await run(shop), ""
         except ConnectorError as exc:
             counts, error = {"orders": 0}, exc.message
             total["errors"] += 1
         total["shops"] += 1
         total["orders"] += counts.get("orders", 0)
         if record:
-            await record("orders", shop.id, started, counts, error)
+            await record(kind, shop.id, started, counts, error)
     return total
+
+
+async def sync_all_orders(rt: MarketRuntime, *, record: Recorder | None = None) -> dict[str, int]:
+    return await each_shop(rt, "orders", lambda shop: sync_shop_orders(rt, shop), record=record)
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -381,14 +387,12 @@ async def reconcile(rt: MarketRuntime, *, record: Recorder | None = None,
     counts = await reconcile_listings(rt)
     if record:
         await record("reconcile", None, started, counts, "")
-    for shop in await Shop.objects().where(Shop.status == "connected"):
-        started = datetime.now(UTC)
-        try:
-            shop_counts, error = await read_window(rt, shop, started - lookback, started), ""
-        except ConnectorError as exc:
-            shop_counts, error = {"orders": 0}, exc.message
-        if record:
-            await record("reconcile_orders", shop.id, started, shop_counts, error)
+
+    async def recent(shop: Shop) -> dict[str, int]:
+        now = datetime.now(UTC)
+        return await read_window(rt, shop, now - lookback, now)
+
+    await each_shop(rt, "reconcile_orders", recent, record=record)
     return counts
 
 
@@ -447,22 +451,15 @@ async def backfill_shop(rt: MarketRuntime, shop: Shop, *, months: int, budget_s:
 
 async def backfill_all(rt: MarketRuntime, *, months: int, record: Recorder | None = None,
                        budget_s: float = 50.0) -> dict[str, int]:
-    """Go on with the history of every connected shop whose backfill is not done."""
-    total = {"shops": 0, "orders": 0, "errors": 0}
-    connected = await Shop.objects().where(Shop.status == "connected").order_by(Shop.id)
-    for shop in connected:
-        if history_progress(shop) == 1.0:
-            continue
-        started = datetime.now(UTC)
-        try:
-            if shops.due_for_refresh(shop):
-                await rt.refresh_shop(shop)
-            counts, error = await backfill_shop(rt, shop, months=months, budget_s=budget_s), ""
-        except ConnectorError as exc:
-            counts, error = {"orders": 0}, exc.message
-            total["errors"] += 1
-        total["shops"] += 1
-        total["orders"] += counts.get("orders", 0)
-        if record:
-            await record("history", shop.id, started, counts, error)
-    return total
+    """Go on with the history of every connected shop whose backfill is not done, all of them
+    within ``budget_s`` (a shop left for later keeps its place: the oldest shops go first)."""
+    clock = asyncio.get_running_loop().time
+    deadline = clock() + budget_s
+    pending = [shop for shop in await Shop.objects().where(Shop.status == "connected").order_by(Shop.id)
+               if history_progress(shop) != 1.0]
+
+    async def go_on(shop: Shop) -> dict[str, int]:
+        return await backfill_shop(rt, shop, months=months, budget_s=max(0.0, deadline - clock()))
+
+    return await each_shop(rt, "history", go_on, shop_rows=(shop for shop in pending if clock() < deadline),
+                           record=record)

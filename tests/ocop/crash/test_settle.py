@@ -22,16 +22,14 @@ import pytest
 from arq import create_pool
 from redis.asyncio import Redis
 
-from ocop.catalog.tables import Certificate, Image, Product
 from ocop.jobs.queue import redis_settings
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.publishing import request_publish
 from ocop.marketplace.runtime import build_runtime
 from ocop.marketplace.tables import Listing, Shop
 from ocop.settings import Settings
-from ocop.storage import media_store
 from tests.ocop.crash.conftest import Service
-from tests.ocop.marketplace.conftest import TEST_SECRET, Sandbox, connect_shop, jpeg, make_producer
+from tests.ocop.marketplace.conftest import TEST_SECRET, Sandbox, connect_shop, make_producer, make_products
 
 PRODUCTS = 30
 MARKETS = ("shopee", "lazada")
@@ -42,20 +40,6 @@ ENV = {"OCOP_PUBLISH_JOB_TIMEOUT_S": "12", "OCOP_MARKETPLACE_TIMEOUT_S": "1.0", 
 SETTLE_S = 45.0
 """After the kill: the refresh lock lapses (10 s), leased listings are free again after
 ``lease_for`` (17 s here), and the rest is publishing under faults."""
-
-
-async def _products(settings: Settings, producer: int, run: str) -> list[int]:
-    key = await media_store(settings).put(jpeg())
-    rendition = {"key": key, "width": 800, "height": 800, "bytes": 1}
-    await Product.insert(*[Product(
-        producer=producer, sku=f"ST-{run}-{n:03d}", name=f"Đặc sản thử nghiệm {n}", name_folded=f"dac san {n}",
-        ocop_group=1 + n % 5, description="Sản phẩm OCOP thử nghiệm.", unit="hộp", weight_g=500, length_mm=200,
-        width_mm=150, height_mm=80, price_vnd=50000 + n * 100, stock=10, status="active") for n in range(PRODUCTS)])
-    ids = [p["id"] for p in await Product.select(Product.id).order_by(Product.id)]
-    await Certificate.insert(*[Certificate(product=i, stars=3 + i % 3, decision_number="1/QĐ-UBND") for i in ids])
-    await Image.insert(*[Image(product=i, original_key=key, status="ready", renditions={m: rendition for m in MARKETS})
-                         for i in ids])
-    return ids
 
 
 async def _unsettled() -> list[dict[str, Any]]:
@@ -76,7 +60,7 @@ async def test_every_listing_settles_after_a_worker_dies_holding_a_refresh(
         shops = [await connect_shop(rt, producer, m) for m in MARKETS]
     finally:
         await rt.aclose()
-    ids = await _products(settings, producer, uuid.uuid4().hex[:6])
+    ids = await make_products(settings, producer, PRODUCTS, f"ST-{uuid.uuid4().hex[:6]}-", MARKETS)
     for shop in shops:
         for product_id in ids:
             await request_publish(product_id, shop.id, cause="chaos")

@@ -171,6 +171,23 @@ async def make_product(settings: Settings, producer_id: int, sku: str, *, name: 
     return product.id
 
 
+async def make_products(settings: Settings, producer_id: int, count: int, sku_prefix: str,
+                        markets: tuple[str, ...]) -> list[int]:
+    """``count`` publishable products sharing one photo, inserted in bulk (chaos and crash runs)."""
+    key = await media_store(settings).put(jpeg())
+    rendition = {"key": key, "width": 800, "height": 800, "bytes": 1}
+    await Product.insert(*[Product(
+        producer=producer_id, sku=f"{sku_prefix}{n:04d}", name=f"Đặc sản thử nghiệm {n}", name_folded=f"dac san {n}",
+        ocop_group=1 + n % 5, description="Sản phẩm OCOP thử nghiệm.", unit="hộp", weight_g=500, length_mm=200,
+        width_mm=150, height_mm=80, price_vnd=50000 + n * 100, stock=10, status="active") for n in range(count)])
+    ids = [p["id"] for p in await Product.select(Product.id).where(Product.producer == producer_id)
+           .order_by(Product.id)][-count:]
+    await Certificate.insert(*[Certificate(product=i, stars=3 + i % 3, decision_number="1/QĐ-UBND") for i in ids])
+    await Image.insert(*[Image(product=i, original_key=key, status="ready", renditions={m: rendition for m in markets})
+                         for i in ids])
+    return ids
+
+
 async def make_producer(tax_code: str = "0100109106", name: str = "HTX Gò Bồi") -> int:
     producer = Producer(kind="htx", legal_name=name, name_folded=name.lower(), tax_code=tax_code)
     await producer.save()

@@ -23,7 +23,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
 
 from ocop.accounts.tables import ApiToken, AuditEvent, DatabaseInstance, PasswordReset, User
-from ocop.catalog.tables import Certificate, Image, Product
+from ocop.catalog.tables import Certificate, Image, Product, Variant
 from ocop.imports.tables import ImportBatch
 from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesFact, Shop, StockHold, SyncRun
 from ocop.producers.tables import Producer
@@ -36,6 +36,7 @@ TABLES = [
     Product,
     Certificate,
     Image,
+    Variant,
     Shop,
     Listing,
     Order,

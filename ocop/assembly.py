@@ -71,6 +71,8 @@ WORKER = WorkerPlan.of(
         marketplace_pushes.requeue_pushes,
         marketplace_jobs.sync_listing_status,
         marketplace_jobs.sync_orders,
+        marketplace_jobs.reconcile_marketplaces,
+        marketplace_jobs.backfill_order_history,
         marketplace_jobs.refresh_tokens,
         marketplace_jobs.unlist_expired_certificates,
     ],

@@ -229,7 +229,8 @@ async def _item(rt: MarketRuntime, shop: Shop, event: PushEvent) -> str:
         (Listing.shop == shop.id) & (Listing.external_item_id == event.object_id)).first()
     if row is None:
         return "ignored"
-    counts = await sync.sync_statuses(rt, listing_ids=[row["id"]])
+    # A rejected item may come back (an appeal, a review redone): the push asks about it too.
+    counts = await sync.sync_statuses(rt, listing_ids=[row["id"]], states=(*sync.STATUS_STATES, "rejected"))
     if counts.get("errors"):
         raise RetryableError("item status could not be read")
     return "done"

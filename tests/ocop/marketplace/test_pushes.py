@@ -177,6 +177,12 @@ async def test_item_push_moves_the_listing_through_the_status_path(db, rt, sandb
     assert second.status == "done"
     moved = await Listing.objects().where(Listing.id == listing.id).first()
     assert moved.state == "rejected" and "counterfeit" in moved.last_error
+    # an appeal succeeds: the item is live again, and a push about a rejected listing is heard too
+    sandbox.admin("POST", "/item_status", {"marketplace": "lazada", "shop_id": shop.external_shop_id,
+                                           "item_id": int(listing.external_item_id), "status": "live"})
+    [third] = await _handle(settings, redis_url, rt, arq_redis, "lazada", qc(at + 2000).replace(b"LOCK", b"APPROVED"))
+    assert third.status == "done"
+    assert (await Listing.objects().where(Listing.id == listing.id).first()).state == "live"
 
 
 async def test_deauthorisation_and_expiry_pushes(db, rt, sandbox, settings, redis_url, arq_redis) -> None:

@@ -104,6 +104,7 @@ async def complete_authorization(env: MarketplaceEnv, cipher: TokenCipher, secre
                                "Gian hàng này đã được kết nối với một chủ thể khác.")
     shop = existing or Shop(producer=producer_id, marketplace=marketplace, external_shop_id=tokens.shop_id)
     _apply_tokens(shop, tokens, cipher)
+    shop.authorization_expires_at = None  # a new consent: the marketplace's expiry warning no longer holds
     await shop.save()
     return shop
 

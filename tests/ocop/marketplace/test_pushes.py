@@ -185,7 +185,7 @@ async def test_item_push_moves_the_listing_through_the_status_path(db, rt, sandb
     assert (await Listing.objects().where(Listing.id == listing.id).first()).state == "live"
 
 
-async def test_deauthorisation_and_expiry_pushes(db, rt, sandbox, settings, redis_url, arq_redis) -> None:
+async def test_deauthorisation_and_expiry_pushes(db, rt, sandbox, settings, redis_url, arq_redis, app_client) -> None:
     producer = await make_producer()
     shop = await connect_shop(rt, producer, "shopee")
     expiry = _shopee(12, shop, {"shop_id_list": [int(shop.external_shop_id)]}, ts=time.time())
@@ -193,6 +193,22 @@ async def test_deauthorisation_and_expiry_pushes(db, rt, sandbox, settings, redi
     assert warned.status == "done"
     stored = (await Shop.objects().where(Shop.id == shop.id).first()).authorization_expires_at
     assert abs(stored - (datetime.now(UTC) + timedelta(days=7))) < timedelta(minutes=1)
+    # the producer sees it on the shops page, in Vietnam time
+    from tests.ocop.web.support import login, make_user
+
+    await make_user("chuse", "producer", producer_id=producer)
+    async with app_client(database_url=db.url, redis_url=redis_url, secret_key=TEST_SECRET, sandbox=True,
+                          sandbox_url=sandbox.base_url) as (_, client):
+        await login(client, "chuse")
+        page = (await client.get("/shops", headers={"accept": "text/html"})).text
+        assert "Sàn báo ủy quyền hết hạn lúc" in page
+        assert (stored + timedelta(hours=7)).strftime("%d/%m/%Y %H:%M") in page
+    # connecting again (a new consent) clears the warning
+    again = await connect_shop(rt, producer, "shopee")
+    assert again.id == shop.id
+    assert (await Shop.objects().where(Shop.id == shop.id).first()).authorization_expires_at is None
+    [warned] = await _handle(settings, redis_url, rt, arq_redis, "shopee",
+                             _shopee(12, shop, {"shop_id_list": [int(shop.external_shop_id)]}, ts=time.time() + 1))
 
     # a deauthorisation push while the marketplace still honours our tokens changes nothing
     [wrong] = await _handle(settings, redis_url, rt, arq_redis, "shopee",

@@ -26,6 +26,10 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from connectors.sandbox.config import MARKETPLACES, FaultConfig, SandboxConfig
 from connectors.sandbox.spec import OWN_PORT, MarketplaceSpec
 from connectors.sandbox.state import SandboxState
+from connectors.sandbox.zalo import ZaloState
+from connectors.sandbox.zalo import admin_router as zalo_admin_router
+from connectors.sandbox.zalo import overview_section as zalo_overview
+from connectors.sandbox.zalo import router as zalo_router
 
 
 def load_specs(names: tuple[str, ...] = MARKETPLACES) -> list[MarketplaceSpec]:
@@ -141,6 +145,9 @@ def _overview_page(state: SandboxState) -> str:
                 f"<td>{_vnd(o.total_vnd)}</td><td>{e(o.status_at(now))}</td></tr>"
             )
         parts.append("</table>")
+    zalo = getattr(state, "zalo", None)
+    if zalo is not None:
+        parts.append(zalo_overview(zalo, _ts))
     parts.append("</body></html>")
     return "".join(parts)
 
@@ -261,8 +268,12 @@ def create_sandbox_app(
         return _overview_page(state)
 
     routers = [Router(f"/{s.name}", route_handlers=[s.router(state)]) for s in specs]
+    # Zalo is not a marketplace: its ZNS emulation shares the sandbox's clock and overview page.
+    zalo = getattr(state, "zalo", None) or ZaloState(state.config.zalo, clock=state.clock)
+    state.zalo = zalo  # type: ignore[attr-defined]
     app = Litestar(
-        route_handlers=[overview, _admin_router(state), *routers], debug=False, logging_config=None
+        route_handlers=[overview, _admin_router(state), zalo_admin_router(zalo), zalo_router(zalo), *routers],
+        debug=False, logging_config=None,
     )
     app.state.sandbox = state
     wrapped: ASGIApp = FaultMiddleware(app, state, specs)

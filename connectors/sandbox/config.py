@@ -55,6 +55,18 @@ class FaultConfig(msgspec.Struct):
 FAULT_KINDS = ("5xx", "timeout_after_write", "429", "drop", "expired_token")
 
 
+class ZaloAppConfig(msgspec.Struct):
+    """The Zalo Official Account the sandbox's ZNS emulation serves (``/zalo``): its app id and
+    secret key, the refresh token it starts with (single use, rotated on every refresh, as Zalo
+    OAuth v4 does) and the approved templates, each with the ``template_data`` keys it needs."""
+
+    app_id: str = "3910000000000000001"
+    secret_key: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(15))
+    refresh_token: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(32))
+    access_token_ttl_s: int = 90000
+    templates: dict[str, list[str]] = msgspec.field(default_factory=dict)
+
+
 class SandboxConfig(msgspec.Struct):
     apps: list[SandboxAppConfig] = msgspec.field(default_factory=list)
     shops: list[SandboxShopConfig] = msgspec.field(default_factory=list)
@@ -73,6 +85,7 @@ class SandboxConfig(msgspec.Struct):
     app_calls_per_s: float = 0.0
     shop_calls_per_s: float = 0.0
     faults: dict[str, FaultConfig] = msgspec.field(default_factory=dict)
+    zalo: ZaloAppConfig = msgspec.field(default_factory=ZaloAppConfig)
 
     @classmethod
     def default(cls, **overrides: object) -> "SandboxConfig":

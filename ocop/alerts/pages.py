@@ -1,0 +1,143 @@
+"""The notification list (each user sees only their own), marking read, and the choices page."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from connectors.zalo.client import zalo_phone
+from ocop.accounts.auth import Me, requires_user, viewer
+from ocop.alerts import messages, prefs
+from ocop.alerts.kinds import LABELS, STAFF_KINDS
+from ocop.alerts.tables import AlertPreference, Notification
+from ocop.events.outbox import KINDS
+from ocop.producers.tables import Producer
+from ocop.web.i18n import gettext, locale_of
+from ocop.web.render import form_dict, render, see_other
+
+PAGE = {"include_in_schema": False, "guards": [requires_user]}
+SHOWN = 100
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@get("/notifications", **PAGE)
+async def notification_list(request: Request[Any, Any, Any], me: Me) -> Template:
+    locale = locale_of(request)
+    rows = await Notification.select().where(Notification.user == me.user_id).order_by(
+        Notification.id, ascending=False).limit(SHOWN)
+    items = []
+    for r in rows:
+        shown = messages.text(r["kind"], messages.payload_of(r["payload"]), locale)
+        items.append({"id": r["id"], "title": shown.title, "body": shown.body, "at": r["created_at"],
+                      "unread": r["read_at"] is None, "kind": gettext(locale, LABELS.get(r["kind"], r["kind"])),
+                      "link": messages.link(r["kind"], product=r["product"], shop=r["shop"], producer=r["producer"],
+                                            staff=not me.is_producer)})
+    unread = await Notification.count().where((Notification.user == me.user_id) & Notification.read_at.is_null())
+    return render("alerts/list.html", items=items, unread=unread)
+
+
+@post("/notifications/{notification_id:int}/read", **PAGE)
+async def mark_read(notification_id: int, me: Me) -> Redirect:
+    done = await Notification.update({Notification.read_at: datetime.now(UTC)}).where(
+        (Notification.id == notification_id) & (Notification.user == me.user_id)).returning(Notification.id)
+    if not done:  # someone else's, or none: the same answer
+        raise NotFoundException("Not found.")
+    return see_other("/notifications")
+
+
+@post("/notifications/read-all", **PAGE)
+async def mark_all_read(me: Me) -> Redirect:
+    await Notification.update({Notification.read_at: datetime.now(UTC)}).where(
+        (Notification.user == me.user_id) & Notification.read_at.is_null())
+    return see_other("/notifications")
+
+
+def _kinds_for(me: Any) -> list[str]:
+    return list(KINDS) if me.is_producer else [k for k in KINDS if k in STAFF_KINDS]
+
+
+async def _current(me: Any) -> prefs.Choices:
+    row = await AlertPreference.select().where(AlertPreference.user == me.user_id).first()
+    phone = email = ""
+    if row is None and me.is_producer and me.producer_id is not None:
+        p = await Producer.select(Producer.phone, Producer.email).where(Producer.id == me.producer_id).first()
+        phone, email = (p["phone"], p["email"]) if p else ("", "")
+    return prefs.from_row(row, phone=phone, email=email)
+
+
+def _form_of(choices: prefs.Choices, kinds: list[str]) -> dict[str, Any]:
+    return {"zalo_phone": choices.zalo_phone, "email": choices.email, "use_zalo": choices.use_zalo,
+            "use_email": choices.use_email, "quiet_start": prefs.hhmm(choices.quiet_start),
+            "quiet_end": prefs.hhmm(choices.quiet_end), "kinds": {k: choices.wants(k) for k in kinds}}
+
+
+@get("/notifications/settings", **PAGE)
+async def settings_form(request: Request[Any, Any, Any], me: Me) -> Template:
+    kinds = _kinds_for(me)
+    return render("alerts/settings.html", form=_form_of(await _current(me), kinds), errors={}, saved=False,
+                  kinds=[(k, LABELS[k]) for k in kinds])
+
+
+@post("/notifications/settings", **PAGE)
+async def settings_save(request: Request[Any, Any, Any], me: Me) -> Template:
+    locale = locale_of(request)
+    data = await form_dict(request)
+    kinds = _kinds_for(me)
+    errors: dict[str, str] = {}
+    phone = data.get("zalo_phone", "").strip()
+    if phone and not zalo_phone(phone):
+        errors["zalo_phone"] = gettext(locale, "Số điện thoại Zalo không hợp lệ (ví dụ 0912 345 678).")
+    email = data.get("email", "").strip()
+    if email and not EMAIL.match(email):
+        errors["email"] = gettext(locale, "Địa chỉ e-mail không hợp lệ.")
+    quiet: dict[str, int | None] = {}
+    for name in ("quiet_start", "quiet_end"):
+        try:
+            quiet[name] = prefs.parse_hhmm(data.get(name, ""))
+        except ValueError:
+            errors[name] = gettext(locale, "Giờ phải có dạng HH:MM, ví dụ 21:00.")
+    if not errors and (quiet["quiet_start"] is None) != (quiet["quiet_end"] is None):
+        errors["quiet_end"] = gettext(locale, "Cần cả giờ bắt đầu và giờ kết thúc.")
+    off = [k for k in kinds if data.get(f"kind_{k}") != "on"]
+    form = {"zalo_phone": phone, "email": email, "use_zalo": data.get("use_zalo") == "on",
+            "use_email": data.get("use_email") == "on", "quiet_start": data.get("quiet_start", ""),
+            "quiet_end": data.get("quiet_end", ""), "kinds": {k: k not in off for k in kinds}}
+    if errors:
+        return render("alerts/settings.html", status_code=400, form=form, errors=errors, saved=False,
+                      kinds=[(k, LABELS[k]) for k in kinds])
+    values = {AlertPreference.zalo_phone: phone, AlertPreference.email: email,
+              AlertPreference.use_zalo: form["use_zalo"], AlertPreference.use_email: form["use_email"],
+              AlertPreference.kinds_off: json.dumps(off), AlertPreference.quiet_start: quiet["quiet_start"],
+              AlertPreference.quiet_end: quiet["quiet_end"], AlertPreference.updated_at: datetime.now(UTC)}
+    updated = await AlertPreference.update(values).where(AlertPreference.user == me.user_id).returning(
+        AlertPreference.id)
+    if not updated:
+        await AlertPreference.insert(AlertPreference(user=me.user_id, **{c._meta.name: v for c, v in values.items()}))
+    return render("alerts/settings.html", form=form, errors={}, saved=True, kinds=[(k, LABELS[k]) for k in kinds])
+
+
+async def unread_count(request: Request[Any, Any, Any]) -> None:
+    """App-wide ``before_request`` (after the user is known): the bell's count for HTML pages, kept
+    in the request state for the header. JSON API calls and static files skip the query."""
+    path = request.scope.get("path", "")
+    if request.method != "GET" or path.startswith(("/api/", "/static/", "/healthz", "/readyz", "/metrics")):
+        return
+    me = viewer({"request": request})
+    if me is None:
+        return
+    request.scope.setdefault("state", {})["unread_alerts"] = await Notification.count().where(
+        (Notification.user == me.user_id) & Notification.read_at.is_null())
+
+
+def unread(context: dict[str, Any]) -> int:
+    """Template callable: the bell's count (0 when not computed)."""
+    return int(context["request"].scope.get("state", {}).get("unread_alerts") or 0)
+
+
+ROUTES = [notification_list, mark_read, mark_all_read, settings_form, settings_save]

@@ -12,7 +12,9 @@ what a producer would have received on their phone:
   a ``template_id`` the Official Account has (-109), a non-empty ``template_data`` (-111) holding
   every key of the template as text (-112), and a ``tracking_id``.
 - ``POST /_admin/zalo`` forces the next answers (e.g. ``{"next_errors": [-118]}``: "Zalo account
-  not existed"), ``GET /_admin/zalo`` lists the accepted messages.
+  not existed"), clears the record (``clear``) or starts the tokens afresh (``reset_tokens``: only
+  the configured refresh token is valid again); ``GET /_admin/zalo`` lists the accepted messages
+  and the refused sends.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response, Router, get, post
+from litestar.params import JSONBody
 
 from connectors.sandbox.config import ZaloAppConfig
 
@@ -144,13 +147,16 @@ def admin_router(state: ZaloState) -> Router:
                       "refused": state.refused})
 
     @post("/zalo", status_code=200)
-    async def control(data: dict[str, Any]) -> Response[bytes]:
+    async def control(data: JSONBody[dict[str, Any]]) -> Response[bytes]:
         with state.lock:
             if "next_errors" in data:
                 state.next_errors = [int(c) for c in data["next_errors"]]
             if data.get("clear"):
                 state.messages.clear()
                 state.refused.clear()
+            if data.get("reset_tokens"):  # as if the Official Account had just been set up
+                state.access_tokens.clear()
+                state.refresh_tokens = {state.config.refresh_token}
         return _json({"next_errors": state.next_errors})
 
     return Router("/_admin", route_handlers=[messages, control])

@@ -82,10 +82,10 @@ async def _choices(user_id: int) -> tuple[prefs.Choices, str]:
 
 def _mail_text(row: dict[str, Any], locale: str, settings: Settings) -> tuple[str, str]:
     payload = messages.payload_of(row["payload"])
-    shown = messages.text(row["kind"], payload, locale, row["count"])
-    footer = gettext(locale, "Xem và đổi cách nhận thông báo: {url}",
-                     url=f"{settings.base_url.rstrip('/')}/notifications")
-    return shown.title, f"{shown.body}\n\n{footer}\n"
+    shown = messages.text(row["kind"], payload, locale, row["events"])
+    url = settings.base_url.rstrip("/") + "/notifications"
+    footer = gettext(locale, "Xem và đổi cách nhận thông báo: {url}", url=url)
+    return shown.title, f"{shown.title}\n\n{shown.body}\n\n{footer}\n"
 
 
 async def deliver(rt: AlertRuntime, delivery_id: int, *, now: datetime | None = None) -> str:
@@ -101,7 +101,7 @@ async def deliver(rt: AlertRuntime, delivery_id: int, *, now: datetime | None = 
         payload = messages.payload_of(row["payload"])
         try:
             await rt.zalo.send(phone=phone, template_id=template_ids(settings)[row["kind"]],
-                               data=messages.template_data(row["kind"], payload, row["count"]),
+                               data=messages.template_data(row["kind"], payload, row["events"]),
                                tracking_id=f"ocop-{row['id']}-{row['attempts']}")
             return await _done(row, "sent", "zalo")
         except RetryableError as exc:

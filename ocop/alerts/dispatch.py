@@ -5,7 +5,7 @@ Recipients: the producer's own users; for shop and ban problems also the staff w
 the producer (the area rule of :meth:`ocop.accounts.auth.Principal.in_area`).
 
 Digest: at most one message per user, kind and subject (the product, else the shop) per hour. An
-event whose message is still waiting folds into it (``count`` + 1); one arriving within the hour
+event whose message is still waiting folds into it (``events`` + 1); one arriving within the hour
 after a message went out waits for the hour to pass, and events after it fold into that one, so a
 burst of orders becomes "3 đơn hàng mới". Quiet hours move a message's due time to their end.
 """
@@ -90,7 +90,7 @@ async def _schedule(user_id: int, kind: str, subject: str, event: dict[str, Any]
         (AlertDelivery.user == user_id) & (AlertDelivery.kind == kind) & (AlertDelivery.subject == subject)
         & (AlertDelivery.status == "queued")).first()
     if waiting is not None:
-        await AlertDelivery.update({AlertDelivery.count: AlertDelivery.count + 1, AlertDelivery.payload: event["payload"],
+        await AlertDelivery.update({AlertDelivery.events: AlertDelivery.events + 1, AlertDelivery.payload: event["payload"],
                                     AlertDelivery.event: event["id"]}).where(AlertDelivery.id == waiting["id"])
         return "folded"
     last = await AlertDelivery.select(AlertDelivery.sent_at, AlertDelivery.status).where(
@@ -99,7 +99,7 @@ async def _schedule(user_id: int, kind: str, subject: str, event: dict[str, Any]
     due = now
     if last is not None:
         due = max(now, (last["sent_at"] or now) + DIGEST_WINDOW)
-    await AlertDelivery.insert(AlertDelivery(user=user_id, kind=kind, subject=subject, count=1, payload=event["payload"],
+    await AlertDelivery.insert(AlertDelivery(user=user_id, kind=kind, subject=subject, events=1, payload=event["payload"],
                                              event=event["id"], due_at=prefs.after_quiet(choices, due), status="queued",
                                              created_at=now))
     return "queued"

@@ -31,12 +31,12 @@ class Notification(Table, tablename="notification"):
 class AlertDelivery(Table, tablename="alert_delivery"):
     """A message to one user about one kind and subject (a product, else a shop, else the
     producer): at most one goes out per hour; events arriving meanwhile fold into the next one
-    (``count``). ``status``: queued → sending → sent | failed | skipped."""
+    (``events``: how many it tells of). ``status``: queued → sending → sent | failed | skipped."""
 
     user = ForeignKey(User, index=True)
     kind = Varchar(length=32)
     subject = Varchar(length=40)  # "product:12", "shop:3", "producer:7"
-    count = Integer(default=1)
+    events = Integer(default=1)
     payload = Text(default="{}")  # the latest event's
     event = Integer()
     due_at = Timestamptz(index=True)

@@ -118,7 +118,7 @@ def _register_template_callables(engine: JinjaTemplateEngine) -> None:
     for key, func in template_callables().items():
         engine.register_template_callable(key, func)
     engine.register_template_callable("viewer", viewer)
-    engine.register_template_callable("unread", alert_pages.unread)
+    engine.register_template_callable("unread_alerts", alert_pages.unread)
     engine.engine.autoescape = True
 
 

@@ -39,7 +39,7 @@ async def notification_list(request: Request[Any, Any, Any], me: Me) -> Template
                       "link": messages.link(r["kind"], product=r["product"], shop=r["shop"], producer=r["producer"],
                                             staff=not me.is_producer)})
     unread = await Notification.count().where((Notification.user == me.user_id) & Notification.read_at.is_null())
-    return render("alerts/list.html", items=items, unread=unread)
+    return render("alerts/list.html", items=items, unread_total=unread)
 
 
 @post("/notifications/{notification_id:int}/read", **PAGE)

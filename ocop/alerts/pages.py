@@ -12,14 +12,17 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from connectors.zalo.client import zalo_phone
+from ocop.accounts.access import acting_producer
 from ocop.accounts.auth import Me, requires_user, viewer
 from ocop.alerts import messages, prefs
 from ocop.alerts.kinds import LABELS, STAFF_KINDS
-from ocop.alerts.tables import AlertPreference, Notification
+from ocop.alerts.tables import AlertPreference, Notification, StockAlertLevel
+from ocop.catalog.tables import Product
 from ocop.events.outbox import KINDS
+from ocop.marketplace.stock import availability
 from ocop.producers.tables import Producer
 from ocop.web.i18n import gettext, locale_of
-from ocop.web.render import form_dict, render, see_other
+from ocop.web.render import form_dict, id_param, render, see_other
 
 PAGE = {"include_in_schema": False, "guards": [requires_user]}
 SHOWN = 100
@@ -140,4 +143,57 @@ def unread(context: dict[str, Any]) -> int:
     return int(context["request"].scope.get("state", {}).get("unread_alerts") or 0)
 
 
-ROUTES = [notification_list, mark_read, mark_all_read, settings_form, settings_save]
+async def _levels_page(me: Any, producer_id: int, settings: Any, *, form: dict[str, str] | None = None,
+                       errors: dict[str, str] | None = None, saved: bool = False, status_code: int = 200) -> Template:
+    products = await Product.select(Product.id, Product.name).where(
+        (Product.producer == producer_id) & (Product.status != "archived")).order_by(Product.name_folded)
+    ids = [p["id"] for p in products]
+    levels = {r["product"]: r["level"] for r in await StockAlertLevel.select().where(
+        StockAlertLevel.product.is_in(ids or [0]))}
+    numbers = await availability(ids)
+    rows = [{"id": p["id"], "name": p["name"], "available": numbers[p["id"]].available if p["id"] in numbers else 0,
+             "value": (form or {}).get(f"level_{p['id']}", str(levels.get(p["id"], "")))} for p in products]
+    return render("alerts/stock_levels.html", status_code=status_code, rows=rows, errors=errors or {}, saved=saved,
+                  default_level=settings.alert_low_stock, producer_id=producer_id)
+
+
+@get("/notifications/stock-levels", **PAGE)
+async def stock_levels_form(request: Request[Any, Any, Any], me: Me) -> Template:
+    producer_id = await acting_producer(me, id_param(request.query_params.get("producer")))
+    return await _levels_page(me, producer_id, request.app.state.settings)
+
+
+@post("/notifications/stock-levels", **PAGE)
+async def stock_levels_save(request: Request[Any, Any, Any], me: Me) -> Template:
+    """Each product's own "running low" level; an empty box means the default level."""
+    data = await form_dict(request)
+    producer_id = await acting_producer(me, id_param(data.get("producer")))
+    locale = locale_of(request)
+    ids = {p["id"] for p in await Product.select(Product.id).where(Product.producer == producer_id)}
+    wanted: dict[int, int | None] = {}
+    errors: dict[str, str] = {}
+    for key, value in data.items():
+        if not key.startswith("level_") or id_param(key[6:]) not in ids:
+            continue
+        value = value.strip()
+        if value and (not value.isdigit() or int(value) > 100_000):
+            errors[key] = gettext(locale, "Nhập một số nguyên từ 0 đến 100.000, hoặc để trống để dùng mức chung.")
+        else:
+            wanted[int(key[6:])] = int(value) if value else None
+    if errors:
+        return await _levels_page(me, producer_id, request.app.state.settings, form=data, errors=errors,
+                                  status_code=400)
+    await StockAlertLevel.delete().where(StockAlertLevel.product.is_in([k for k, v in wanted.items() if v is None]
+                                                                       or [0]))
+    for product_id, level in wanted.items():
+        if level is None:
+            continue
+        done = await StockAlertLevel.update({StockAlertLevel.level: level}).where(
+            StockAlertLevel.product == product_id).returning(StockAlertLevel.id)
+        if not done:
+            await StockAlertLevel.insert(StockAlertLevel(product=product_id, level=level))
+    return await _levels_page(me, producer_id, request.app.state.settings, saved=True)
+
+
+ROUTES = [notification_list, mark_read, mark_all_read, settings_form, settings_save, stock_levels_form,
+          stock_levels_save]

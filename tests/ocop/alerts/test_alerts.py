@@ -284,3 +284,42 @@ async def test_staff_of_a_commune_hear_only_of_producers_in_their_communes(db, s
         await outbox.record(outbox.SHOP_REAUTH, p, payload={"marketplace": "tiki", "shop_name": "X"})
     await dispatch.process_events(settings, zalo_on=False)
     assert [n["producer"] for n in await Notification.select().where(Notification.user == commune_staff)] == [producer]
+
+
+async def test_the_worker_reads_the_outbox_and_sends_when_woken(db, rt, sandbox, settings, redis_url,
+                                                               arq_redis) -> None:
+    """The writers' wake-up enqueues the outbox job by name; a real arq worker runs it, which
+    queues the message job, which sends through Zalo, all in one burst."""
+    from ocop.events import outbox
+
+    producer, user, _ = await _producer_with_users()
+    await outbox.record(outbox.STOCK_LOW, producer, payload={"product_name": "Hạt điều rang muối", "available": 4})
+    await outbox.kick(arq_redis)
+    await run_worker_burst(settings, redis_url, rt)
+    assert await Notification.count().where(Notification.user == user) == 1
+    row = await AlertDelivery.select().where(AlertDelivery.user == user).first()
+    assert (row["status"], row["channel"]) == ("sent", "zalo")
+    assert _zalo(sandbox)[-1]["template_data"] == {"product_name": "Hạt điều rang muối", "available": "4"}
+
+
+async def test_keys_rotate_re_encrypts_the_zalo_tokens(db, settings) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ocop.alerts.tables import ZaloOaToken
+    from ocop.marketplace.runtime import cipher_for
+
+    old = cipher_for(settings)
+    await ZaloOaToken(app_id="3910000000000000001", access_token_enc=old.encrypt("access"),
+                      refresh_token_enc=old.encrypt("refresh")).save()
+    new_secret = "a-new-secret-key-for-this-deployment-0123"
+    env = {**os.environ, "OCOP_DATABASE_URL": db.url, "OCOP_SECRET_KEY": new_secret,
+           "OCOP_OLD_SECRET_KEYS": settings.secret_key, "OCOP_VAR_DIR": str(settings.var_dir)}
+    done = subprocess.run([str(Path(sys.executable).parent / "ocop"), "keys", "rotate"], env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    row = await ZaloOaToken.select().first()
+    fresh = cipher_for(settings.with_overrides(secret_key=new_secret, old_secret_keys=""))
+    assert (fresh.decrypt(row["access_token_enc"]), fresh.decrypt(row["refresh_token_enc"])) == ("access", "refresh")

@@ -93,3 +93,35 @@ async def test_staff_choose_only_the_kinds_they_receive(db, app_client, redis_ur
         page = await client.get("/notifications/settings")
         assert "kind_shop_reauth" in page.text and "kind_listing_rejected" in page.text
         assert "kind_new_order" not in page.text
+
+
+async def test_a_product_s_own_low_stock_level_is_used_by_the_check(db, app_client, redis_url) -> None:
+    from ocop.alerts import checks
+    from ocop.alerts.tables import StockAlertLevel
+    from ocop.catalog.tables import Product
+    from ocop.events.tables import AlertEvent
+    from ocop.marketplace.tables import Listing, Shop
+
+    a, b, _, _ = await _two_producers()
+    mine = Product(producer=a, sku="BT-1", name="Bánh tráng", name_folded="banh trang", stock=8, status="active")
+    theirs = Product(producer=b, sku="R-1", name="Rượu", name_folded="ruou", stock=8, status="active")
+    for p in (mine, theirs):
+        await p.save()
+        shop = Shop(producer=p.producer, marketplace="shopee", external_shop_id=f"s{p.id}")
+        await shop.save()
+        await Listing(product=p.id, shop=shop.id, seller_sku=p.sku, external_item_id=f"i{p.id}", state="live").save()
+    async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
+        await login(client, "tamquan")
+        page = await client.get("/notifications/stock-levels")
+        assert "Bánh tráng" in page.text and "Rượu" not in page.text
+        bad = await post_form(client, "/notifications/stock-levels", {f"level_{mine.id}": "nhiều"},
+                              from_page="/notifications/stock-levels")
+        assert bad.status_code == 400 and "Nhập một số nguyên từ 0 đến 100.000" in bad.text
+        # another producer's product is not ours to set, even when named in the form
+        ok = await post_form(client, "/notifications/stock-levels", {f"level_{mine.id}": "10", f"level_{theirs.id}": "50"},
+                             from_page="/notifications/stock-levels")
+        assert ok.status_code == 200 and "Đã lưu." in ok.text
+    assert [(r["product"], r["level"]) for r in await StockAlertLevel.select()] == [(mine.id, 10)]
+    assert await checks.stock_running_low(Settings()) == 1  # 8 ≤ 10 for ours; 8 > 5 (the default) for theirs
+    assert [e["product"] for e in await AlertEvent.select().where(
+        (AlertEvent.kind == "stock_low") & AlertEvent.product.is_not_null())] == [mine.id]

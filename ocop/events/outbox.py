@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
 from ocop import db
 from ocop.events.tables import AlertEvent
 
@@ -57,6 +59,10 @@ async def existing_orders(conn: Any, shop_id: int, order_ids: Iterable[str]) -> 
     """Which of these marketplace order ids the shop already has (read before an upsert, in its
     transaction, so "new" means new to us exactly once)."""
     ids = list(order_ids)
+    if isinstance(AlertEvent._meta.db, PostgresEngine):  # one statement, the ids as one array
+        rows = await conn.fetch("SELECT marketplace_order_id FROM market_order WHERE shop = $1 "
+                                "AND marketplace_order_id = ANY($2::varchar[])", shop_id, ids)
+        return {str(r[0]) for r in rows}
     found: set[str] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]

@@ -43,8 +43,7 @@ ERRORS = {
 }
 
 
-@dataclass
-class ZaloMessage:
+class ZaloMessage(msgspec.Struct):
     msg_id: str
     phone: str
     template_id: str
@@ -143,8 +142,7 @@ def router(state: ZaloState) -> Router:
 def admin_router(state: ZaloState) -> Router:
     @get("/zalo")
     async def messages() -> Response[bytes]:
-        return _json({"messages": [msgspec.structs.asdict(_Msg(**m.__dict__)) for m in state.messages],
-                      "refused": state.refused})
+        return _json({"messages": state.messages, "refused": state.refused})
 
     @post("/zalo", status_code=200)
     async def control(data: JSONBody[dict[str, Any]]) -> Response[bytes]:
@@ -160,15 +158,6 @@ def admin_router(state: ZaloState) -> Router:
         return _json({"next_errors": state.next_errors})
 
     return Router("/_admin", route_handlers=[messages, control])
-
-
-class _Msg(msgspec.Struct):
-    msg_id: str
-    phone: str
-    template_id: str
-    template_data: dict[str, str]
-    tracking_id: str
-    sent_at: float
 
 
 def overview_section(state: ZaloState, when: Callable[[float], str]) -> str:

@@ -13,14 +13,12 @@ import structlog
 
 from connectors.base import ConnectorError, PermanentError, RetryableError
 from connectors.zalo.client import zalo_phone
-from ocop.accounts.tables import User
 from ocop.alerts import messages, prefs
 from ocop.alerts.kinds import template_ids
 from ocop.alerts.mail import send_mail
-from ocop.alerts.tables import AlertDelivery, AlertPreference
+from ocop.alerts.tables import AlertDelivery
 from ocop.alerts.zalo import ZaloSender
 from ocop.jobs.queue import QUEUE_NAME
-from ocop.producers.tables import Producer
 from ocop.settings import Settings
 from ocop.web.i18n import gettext
 
@@ -70,16 +68,6 @@ async def _claim(delivery_id: int, now: datetime) -> dict[str, Any] | None:
     return await AlertDelivery.select().where(AlertDelivery.id == delivery_id).first()
 
 
-async def _choices(user_id: int) -> tuple[prefs.Choices, str]:
-    user = await User.select(User.producer, User.role, User.locale).where(User.id == user_id).first()
-    row = await AlertPreference.select().where(AlertPreference.user == user_id).first()
-    phone = email = ""
-    if user is not None and user["producer"] is not None and user["role"] == "producer":
-        p = await Producer.select(Producer.phone, Producer.email).where(Producer.id == user["producer"]).first()
-        phone, email = (p["phone"], p["email"]) if p else ("", "")
-    return prefs.from_row(row, phone=phone, email=email), (user or {}).get("locale") or "vi"
-
-
 def _mail_text(row: dict[str, Any], locale: str, settings: Settings) -> tuple[str, str]:
     payload = messages.payload_of(row["payload"])
     shown = messages.text(row["kind"], payload, locale, row["events"])
@@ -93,7 +81,7 @@ async def deliver(rt: AlertRuntime, delivery_id: int, *, now: datetime | None = 
     row = await _claim(delivery_id, now)
     if row is None:
         return "skipped"
-    choices, locale = await _choices(row["user"])
+    choices, locale = await prefs.choices_of_user(row["user"])
     settings = rt.settings
     errors: list[str] = []
     phone = zalo_phone(choices.zalo_phone)

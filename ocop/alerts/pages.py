@@ -20,7 +20,6 @@ from ocop.alerts.tables import AlertPreference, Notification, StockAlertLevel
 from ocop.catalog.tables import Product
 from ocop.events.outbox import KINDS
 from ocop.marketplace.stock import availability
-from ocop.producers.tables import Producer
 from ocop.web.i18n import gettext, locale_of
 from ocop.web.render import form_dict, id_param, render, see_other
 
@@ -65,15 +64,6 @@ def _kinds_for(me: Any) -> list[str]:
     return list(KINDS) if me.is_producer else [k for k in KINDS if k in STAFF_KINDS]
 
 
-async def _current(me: Any) -> prefs.Choices:
-    row = await AlertPreference.select().where(AlertPreference.user == me.user_id).first()
-    phone = email = ""
-    if row is None and me.is_producer and me.producer_id is not None:
-        p = await Producer.select(Producer.phone, Producer.email).where(Producer.id == me.producer_id).first()
-        phone, email = (p["phone"], p["email"]) if p else ("", "")
-    return prefs.from_row(row, phone=phone, email=email)
-
-
 def _form_of(choices: prefs.Choices, kinds: list[str]) -> dict[str, Any]:
     return {"zalo_phone": choices.zalo_phone, "email": choices.email, "use_zalo": choices.use_zalo,
             "use_email": choices.use_email, "quiet_start": prefs.hhmm(choices.quiet_start),
@@ -83,7 +73,7 @@ def _form_of(choices: prefs.Choices, kinds: list[str]) -> dict[str, Any]:
 @get("/notifications/settings", **PAGE)
 async def settings_form(request: Request[Any, Any, Any], me: Me) -> Template:
     kinds = _kinds_for(me)
-    return render("alerts/settings.html", form=_form_of(await _current(me), kinds), errors={}, saved=False,
+    return render("alerts/settings.html", form=_form_of((await prefs.choices_of_user(me.user_id))[0], kinds), errors={}, saved=False,
                   kinds=[(k, LABELS[k]) for k in kinds])
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ocop.accounts.tables import User
 from ocop.alerts.tables import AlertPreference
+from ocop.producers.tables import Producer
 from ocop.domain.dates import VN_TZ
 
 
@@ -37,6 +39,18 @@ def from_row(row: dict[str, Any] | None, *, phone: str = "", email: str = "") ->
     return Choices(zalo_phone=row["zalo_phone"] or "", email=row["email"] or "", use_zalo=bool(row["use_zalo"]),
                    use_email=bool(row["use_email"]), kinds_off=off, quiet_start=row["quiet_start"],
                    quiet_end=row["quiet_end"])
+
+
+async def choices_of_user(user_id: int) -> tuple[Choices, str]:
+    """One user's choices (with a producer user's own phone and e-mail as the defaults) and the
+    language they read."""
+    user = await User.select(User.producer, User.role, User.locale).where(User.id == user_id).first()
+    row = await AlertPreference.select().where(AlertPreference.user == user_id).first()
+    phone = email = ""
+    if row is None and user is not None and user["producer"] is not None and user["role"] == "producer":
+        p = await Producer.select(Producer.phone, Producer.email).where(Producer.id == user["producer"]).first()
+        phone, email = (p["phone"], p["email"]) if p else ("", "")
+    return from_row(row, phone=phone, email=email), (user or {}).get("locale") or "vi"
 
 
 async def choices_of(user_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -11,12 +11,11 @@ token through Zalo OAuth v4, and map Zalo's answers to typed outcomes.
   ``expires_in`` in seconds (sent as text). A refused refresh answers ``error`` (negative) and
   ``error_description``.
 
-Phone numbers go in international form without "+": 0912 345 678 → 84912345678.
+Phone numbers go in international form without "+" (84912345678); the caller parses them.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,20 +40,6 @@ REFRESH_TOKEN_INVALID = -14014
 
 class ZaloError(PermanentError):
     """Zalo refused the message for good (a bad phone, template or data): send it another way."""
-
-
-def zalo_phone(phone: str) -> str:
-    """A Vietnamese phone number as ZNS wants it, ``84`` + the subscriber number without its
-    leading 0 (``0912 345 678``, ``+84 912 345 678`` → ``84912345678``); "" when it is not one."""
-    digits = re.sub(r"[\s.\-()]", "", phone or "")
-    if digits.startswith("+"):
-        digits = digits[1:]
-    if not digits.isdigit():
-        return ""
-    if digits.startswith("84"):
-        digits = digits[2:]
-    digits = digits.removeprefix("0")
-    return f"84{digits}" if len(digits) == 9 else ""
 
 
 @dataclass(frozen=True, slots=True)

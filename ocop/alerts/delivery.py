@@ -12,7 +12,6 @@ from typing import Any
 import structlog
 
 from connectors.base import ConnectorError, PermanentError, RetryableError
-from connectors.zalo.client import zalo_phone
 from ocop.alerts import messages, prefs
 from ocop.alerts.kinds import template_ids
 from ocop.alerts.mail import send_mail
@@ -84,7 +83,7 @@ async def deliver(rt: AlertRuntime, delivery_id: int, *, now: datetime | None = 
     choices, locale = await prefs.choices_of_user(row["user"])
     settings = rt.settings
     errors: list[str] = []
-    phone = zalo_phone(choices.zalo_phone)
+    phone = prefs.zalo_number(choices.zalo_phone)
     if rt.zalo is not None and choices.use_zalo and phone:
         payload = messages.payload_of(row["payload"])
         try:

@@ -20,7 +20,6 @@ from typing import Any
 import structlog
 from piccolo.engine.postgres import PostgresEngine
 
-from connectors.zalo.client import zalo_phone
 from ocop import db
 from ocop.accounts.auth import principal_of
 from ocop.accounts.tables import User
@@ -53,7 +52,7 @@ def subject_of(event: dict[str, Any]) -> str:
 
 def can_message(settings: Settings, choices: prefs.Choices, *, zalo_on: bool) -> bool:
     """Is there a channel to reach this user outside the app?"""
-    by_zalo = zalo_on and choices.use_zalo and bool(zalo_phone(choices.zalo_phone))
+    by_zalo = zalo_on and choices.use_zalo and bool(prefs.zalo_number(choices.zalo_phone))
     by_mail = bool(settings.smtp_url) and choices.use_email and bool(choices.email)
     return by_zalo or by_mail
 

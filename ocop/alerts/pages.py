@@ -11,13 +11,13 @@ from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
-from connectors.zalo.client import zalo_phone
 from ocop.accounts.access import acting_producer
 from ocop.accounts.auth import Me, requires_user, viewer
 from ocop.alerts import messages, prefs
 from ocop.alerts.kinds import LABELS, STAFF_KINDS
 from ocop.alerts.tables import AlertPreference, Notification, StockAlertLevel
 from ocop.catalog.tables import Product
+from ocop.domain.phone import format_phone, parse_phone
 from ocop.events.outbox import KINDS
 from ocop.marketplace.stock import availability
 from ocop.web.i18n import gettext, locale_of
@@ -64,8 +64,13 @@ def _kinds_for(me: Any) -> list[str]:
     return list(KINDS) if me.is_producer else [k for k in KINDS if k in STAFF_KINDS]
 
 
+def _shown_phone(phone: str) -> str:
+    """A stored (E.164) number as people write it: 0912 345 678."""
+    return format_phone(phone) if phone.startswith("+84") else phone
+
+
 def _form_of(choices: prefs.Choices, kinds: list[str]) -> dict[str, Any]:
-    return {"zalo_phone": choices.zalo_phone, "email": choices.email, "use_zalo": choices.use_zalo,
+    return {"zalo_phone": _shown_phone(choices.zalo_phone), "email": choices.email, "use_zalo": choices.use_zalo,
             "use_email": choices.use_email, "quiet_start": prefs.hhmm(choices.quiet_start),
             "quiet_end": prefs.hhmm(choices.quiet_end), "kinds": {k: choices.wants(k) for k in kinds}}
 
@@ -84,7 +89,7 @@ async def settings_save(request: Request[Any, Any, Any], me: Me) -> Template:
     kinds = _kinds_for(me)
     errors: dict[str, str] = {}
     phone = data.get("zalo_phone", "").strip()
-    if phone and not zalo_phone(phone):
+    if phone and not prefs.zalo_number(phone):
         errors["zalo_phone"] = gettext(locale, "Số điện thoại Zalo không hợp lệ (ví dụ 0912 345 678).")
     email = data.get("email", "").strip()
     if email and not EMAIL.match(email):
@@ -104,7 +109,7 @@ async def settings_save(request: Request[Any, Any, Any], me: Me) -> Template:
     if errors:
         return render("alerts/settings.html", status_code=400, form=form, errors=errors, saved=False,
                       kinds=[(k, LABELS[k]) for k in kinds])
-    values = {AlertPreference.zalo_phone: phone, AlertPreference.email: email,
+    values = {AlertPreference.zalo_phone: parse_phone(phone) if phone else "", AlertPreference.email: email,
               AlertPreference.use_zalo: form["use_zalo"], AlertPreference.use_email: form["use_email"],
               AlertPreference.kinds_off: json.dumps(off), AlertPreference.quiet_start: quiet["quiet_start"],
               AlertPreference.quiet_end: quiet["quiet_end"], AlertPreference.updated_at: datetime.now(UTC)}

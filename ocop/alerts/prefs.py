@@ -12,6 +12,8 @@ from ocop.accounts.tables import User
 from ocop.alerts.tables import AlertPreference
 from ocop.producers.tables import Producer
 from ocop.domain.dates import VN_TZ
+from ocop.domain.errors import InvalidValue
+from ocop.domain.phone import is_mobile, parse_phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,17 @@ def after_quiet(choices: Choices, at: datetime) -> datetime:
     if ends <= local:
         ends += timedelta(days=1)
     return ends.astimezone(at.tzinfo)
+
+
+def zalo_number(phone: str) -> str:
+    """A mobile number as ZNS wants it, international without "+" (0912 345 678 → 84912345678),
+    through the one Vietnamese phone rule (:mod:`ocop.domain.phone`); "" when it is not a mobile
+    number (Zalo accounts are opened with one)."""
+    try:
+        e164 = parse_phone(phone)
+    except InvalidValue:
+        return ""
+    return e164.removeprefix("+") if is_mobile(e164) else ""
 
 
 def parse_hhmm(value: str) -> int | None:

@@ -28,6 +28,11 @@ RECENT_ORDER = timedelta(days=2)
 """Only orders placed this recently are news: a new shop's first sync (or a history backfill)
 reads months of old orders, which are not new orders for anyone."""
 
+def is_recent(created_at: datetime, now: datetime | None = None) -> bool:
+    """Is an order placed this recently news (see :data:`RECENT_ORDER`)?"""
+    return created_at >= (now or datetime.now(UTC)) - RECENT_ORDER
+
+
 _COLUMNS = ("kind", "producer", "product", "shop", "listing", '"order"', "payload", "dedupe_key", "created_at")
 _INSERT = (f"INSERT INTO alert_event ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
            "ON CONFLICT DO NOTHING")

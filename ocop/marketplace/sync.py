@@ -137,7 +137,8 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
     lines = [(line, o.order_id) for o in by_id.values() for line in o.lines]
     async with db.write_transaction(engine) as tx:
         conn = tx.connection
-        known = await alert_outbox.existing_orders(conn, shop_id, by_id)
+        known = await alert_outbox.existing_orders(conn, shop_id, [o.order_id for o in by_id.values()
+                                                                   if alert_outbox.is_recent(o.created_at)])
         if isinstance(engine, PostgresEngine):
             ids = await _upsert_postgres(conn, shop_id, list(by_id.values()))
         else:
@@ -171,16 +172,17 @@ def _new_order_events(shop: dict[str, Any], shop_id: int, ids: dict[str, int], k
                       listing_product: dict[int, int]) -> list[tuple[object, ...]]:
     """A "new order" alert for each order seen for the first time and placed recently (a first
     sync or a backfill reads months of old orders: not news), naming its first product of ours."""
-    recent = datetime.now(UTC) - alert_outbox.RECENT_ORDER
     rows = []
     for o in orders:
-        if o.order_id in known or o.created_at < recent or o.status in NOT_SOLD:
+        if o.order_id in known or not alert_outbox.is_recent(o.created_at) or o.status in NOT_SOLD:
             continue
-        listing = next((sku_to_listing[l.seller_sku] for l in o.lines if l.seller_sku in sku_to_listing), None)
+        ours = next((l for l in o.lines if l.seller_sku in sku_to_listing), None)
+        listing = sku_to_listing[ours.seller_sku] if ours else None
         rows.append(alert_outbox.row(
             alert_outbox.NEW_ORDER, shop["producer"], shop=shop_id, order=ids[o.order_id], listing=listing,
             product=listing_product.get(listing) if listing else None,
             payload={"order_id": o.order_id, "marketplace": shop["marketplace"], "total_vnd": o.total_vnd,
+                     "product_name": (ours or o.lines[0]).name if o.lines else "",
                      "items": [f"{l.name} × {l.quantity}" for l in o.lines][:5]},
             dedupe_key=f"order:{shop_id}:{o.order_id}"))
     return rows
@@ -228,8 +230,8 @@ async def sync_shop_orders(rt: MarketRuntime, shop: Shop, *, now: datetime | Non
             failure = failure or exc
             continue
         stored += await ingest_orders(shop.id, found)
-        await stock.kick(rt.redis)
-        await alert_outbox.kick(rt.redis)  # the other marketplaces hear of it now, not at the dispatcher's tick
+        await stock.kick(rt.redis)  # the other marketplaces hear of it now, not at the dispatcher's tick
+        await alert_outbox.kick(rt.redis)  # and the producer of the new orders
     if failure is not None:
         raise failure
     await Shop.update({Shop.orders_synced_until: now}).where(Shop.id == shop.id)

@@ -12,7 +12,7 @@ import pytest
 from connectors.base import AuthExpiredError, PermanentError
 from connectors.sandbox.config import SandboxConfig, ZaloAppConfig
 from connectors.sandbox.server import start_in_thread
-from connectors.zalo.client import ZaloError, ZnsClient, zalo_phone
+from connectors.zalo.client import ZaloError, ZnsClient
 
 TEMPLATE = "310001"
 
@@ -30,15 +30,6 @@ def zalo_sandbox() -> Iterator[tuple[str, Any, ZaloAppConfig]]:
 def _client(url: str, app: ZaloAppConfig, secret: str | None = None) -> ZnsClient:
     return ZnsClient(app_id=app.app_id, secret_key=secret or app.secret_key, api_url=f"{url}/zalo/business",
                      oauth_url=f"{url}/zalo/oauth")
-
-
-@pytest.mark.parametrize(("given", "wanted"), [
-    ("0912345678", "84912345678"), ("0912 345 678", "84912345678"), ("+84 912 345 678", "84912345678"),
-    ("84912345678", "84912345678"), ("912.345.678", "84912345678"), ("(091) 234-5678", "84912345678"),
-    ("", ""), ("12345", ""), ("0912-345-67x", ""), ("+1 650 253 0000", ""),
-])
-def test_phone_numbers_in_international_form_without_plus(given: str, wanted: str) -> None:
-    assert zalo_phone(given) == wanted
 
 
 async def test_refresh_tokens_are_single_use_and_the_secret_is_checked(zalo_sandbox) -> None:

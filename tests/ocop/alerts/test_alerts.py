@@ -96,6 +96,7 @@ async def test_new_orders_from_the_sandbox_become_one_notification_each_and_one_
     assert sent[0]["phone"] == PHONE and sent[0]["template_id"] == DEFAULT_TEMPLATE_IDS["new_order"]
     assert sent[0]["template_data"]["count"] == "3"
     assert sent[0]["template_data"]["marketplace"] == "Shopee"
+    assert sent[0]["template_data"]["product_name"] not in ("", "-")
     assert sent[0]["template_data"]["total"].endswith(" ₫")
 
     # a fourth order within the hour waits for the hour to pass, then goes alone
@@ -323,3 +324,15 @@ async def test_keys_rotate_re_encrypts_the_zalo_tokens(db, settings) -> None:
     row = await ZaloOaToken.select().first()
     fresh = cipher_for(settings.with_overrides(secret_key=new_secret, old_secret_keys=""))
     assert (fresh.decrypt(row["access_token_enc"]), fresh.decrypt(row["refresh_token_enc"])) == ("access", "refresh")
+
+
+@pytest.mark.parametrize(("given", "wanted"), [
+    ("0912345678", "84912345678"), ("0912 345 678", "84912345678"), ("+84 912 345 678", "84912345678"),
+    ("84912345678", "84912345678"), ("912.345.678", "84912345678"), ("(091) 234-5678", "84912345678"),
+    ("", ""), ("12345", ""), ("0912-345-67x", ""), ("+1 650 253 0000", ""),
+    ("0256 3822 123", ""),  # a landline has no Zalo account
+])
+def test_zalo_numbers_are_mobiles_in_international_form_without_plus(given: str, wanted: str) -> None:
+    from ocop.alerts.prefs import zalo_number
+
+    assert zalo_number(given) == wanted

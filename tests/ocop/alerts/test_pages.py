@@ -63,7 +63,7 @@ async def test_choices_are_checked_and_kept(db, app_client, redis_url) -> None:
     async with app_client(database_url=db.url, redis_url=redis_url) as (_, client):
         await login(client, "tamquan")
         form = await client.get("/notifications/settings")
-        assert 'value="+84912345678"' in form.text  # the producer's own phone until they choose
+        assert 'value="0912 345 678"' in form.text  # the producer's own phone until they choose
         bad = await post_form(client, "/notifications/settings",
                               {"zalo_phone": "12345", "email": "not-an-address", "quiet_start": "25:00",
                                "use_zalo": "on"}, from_page="/notifications/settings")
@@ -81,7 +81,7 @@ async def test_choices_are_checked_and_kept(db, app_client, redis_url) -> None:
                               "kind_listing_rejected": "on"}, from_page="/notifications/settings")
         assert ok.status_code == 200 and "Đã lưu." in ok.text
     row = await AlertPreference.select().where(AlertPreference.user == ua).first()
-    assert (row["zalo_phone"], row["use_zalo"], row["use_email"]) == ("0912 345 678", True, False)
+    assert (row["zalo_phone"], row["use_zalo"], row["use_email"]) == ("+84912345678", True, False)
     assert (row["quiet_start"], row["quiet_end"]) == (21 * 60, 6 * 60)
     assert "stock_low" in row["kinds_off"] and "new_order" not in row["kinds_off"]
 

@@ -11,6 +11,7 @@ from ocop.catalog.certificates import current_certificates, products_whose_curre
 from ocop.catalog.tables import Product
 from ocop.domain.dates import today_vn
 from ocop.events import outbox
+from ocop.events.tables import AlertEvent
 from ocop.marketplace.stock import availability
 from ocop.marketplace.tables import Listing, Shop
 from ocop.settings import Settings
@@ -77,6 +78,16 @@ async def stock_running_low(settings: Settings) -> int:
     return len(low)
 
 
+KEEP_EVENTS = timedelta(days=90)
+
+
+async def forget_old_events(now: datetime | None = None) -> None:
+    """The outbox keeps processed events (their keys stop a check repeating itself) for 90 days,
+    longer than any warning period; the notifications made from them stay."""
+    await AlertEvent.delete().where(AlertEvent.processed_at < (now or datetime.now(UTC)) - KEEP_EVENTS)
+
+
 async def run_all(settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    await forget_old_events(now)
     return {"auth_expiring": await authorizations_expiring(now), "cert_expiring": await certificates_expiring(now),
             "stock_low": await stock_running_low(settings)}

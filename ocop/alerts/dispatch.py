@@ -112,6 +112,8 @@ async def process_events(settings: Settings, *, zalo_on: bool, now: datetime | N
     now = now or datetime.now(UTC)
     counts = {"events": 0, "notifications": 0, "queued": 0, "folded": 0}
     engine = AlertEvent._meta.db
+    if not await AlertEvent.exists().where(AlertEvent.processed_at.is_null()):
+        return counts  # the usual tick: a read, without taking SQLite's write lock
     async with db.write_transaction(engine):
         if isinstance(engine, PostgresEngine):
             await AlertEvent.raw("SELECT pg_advisory_xact_lock(7460150)")

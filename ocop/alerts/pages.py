@@ -122,9 +122,11 @@ async def settings_save(request: Request[Any, Any, Any], me: Me) -> Template:
 
 async def unread_count(request: Request[Any, Any, Any]) -> None:
     """App-wide ``before_request`` (after the user is known): the bell's count for HTML pages, kept
-    in the request state for the header. JSON API calls and static files skip the query."""
+    in the request state for the header. JSON API calls, static files and HTMX fragments (a status
+    that polls) skip the query."""
     path = request.scope.get("path", "")
-    if request.method != "GET" or path.startswith(("/api/", "/static/", "/healthz", "/readyz", "/metrics")):
+    if request.method != "GET" or request.headers.get("hx-request") or path.startswith(
+            ("/api/", "/static/", "/healthz", "/readyz", "/metrics")):
         return
     me = viewer({"request": request})
     if me is None:

@@ -336,3 +336,16 @@ def test_zalo_numbers_are_mobiles_in_international_form_without_plus(given: str,
     from ocop.alerts.prefs import zalo_number
 
     assert zalo_number(given) == wanted
+
+
+async def test_processed_events_are_forgotten_after_90_days(db, settings) -> None:
+    from ocop.events import outbox
+
+    producer, _, _ = await _producer_with_users()
+    for key in ("old", "recent"):
+        await outbox.record(outbox.CERT_EXPIRING, producer, dedupe_key=key, payload={"product_name": key})
+    await dispatch.process_events(settings, zalo_on=False)
+    await AlertEvent.update({AlertEvent.processed_at: datetime.now(UTC) - timedelta(days=91)}).where(
+        AlertEvent.dedupe_key == "old")
+    await checks.run_all(settings)
+    assert [e["dedupe_key"] for e in await AlertEvent.select(AlertEvent.dedupe_key)] == ["recent"]

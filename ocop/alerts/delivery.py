@@ -41,12 +41,17 @@ def job_id(delivery_id: int, attempts: int) -> str:
     return f"{JOB}:{delivery_id}:{attempts}"
 
 
+def _due(now: datetime) -> Any:
+    """Waiting and due, or taken by a worker that died before it finished (its lease ran out)."""
+    return (AlertDelivery.due_at <= now) & (
+        ((AlertDelivery.status == "queued") & (AlertDelivery.lease_until.is_null() | (AlertDelivery.lease_until < now)))
+        | ((AlertDelivery.status == "sending") & (AlertDelivery.lease_until < now)))
+
+
 async def enqueue_due(redis: Any, *, now: datetime | None = None, limit: int = 500) -> int:
     """Hand every due message to arq (safe any time: the job id carries the attempt)."""
     now = now or datetime.now(UTC)
-    rows = await AlertDelivery.select(AlertDelivery.id, AlertDelivery.attempts).where(
-        (AlertDelivery.status == "queued") & (AlertDelivery.due_at <= now)
-        & (AlertDelivery.lease_until.is_null() | (AlertDelivery.lease_until < now))).order_by(
+    rows = await AlertDelivery.select(AlertDelivery.id, AlertDelivery.attempts).where(_due(now)).order_by(
         AlertDelivery.due_at).limit(limit)
     sent = 0
     for row in rows:
@@ -60,8 +65,7 @@ async def _claim(delivery_id: int, now: datetime) -> dict[str, Any] | None:
     digest instead of folding into one already on its way."""
     claimed = await AlertDelivery.update({AlertDelivery.status: "sending", AlertDelivery.lease_until: now + LEASE,
                                           AlertDelivery.attempts: AlertDelivery.attempts + 1}).where(
-        (AlertDelivery.id == delivery_id) & (AlertDelivery.status == "queued") & (AlertDelivery.due_at <= now)
-        & (AlertDelivery.lease_until.is_null() | (AlertDelivery.lease_until < now))).returning(AlertDelivery.id)
+        (AlertDelivery.id == delivery_id) & _due(now)).returning(AlertDelivery.id)
     if not claimed:
         return None
     return await AlertDelivery.select().where(AlertDelivery.id == delivery_id).first()

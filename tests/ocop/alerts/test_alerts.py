@@ -75,6 +75,11 @@ async def test_new_orders_from_the_sandbox_become_one_notification_each_and_one_
     await dispatch.process_events(settings, zalo_on=True)
     await Notification.delete(force=True)
     await AlertDelivery.delete(force=True)
+    ours = (await Listing.select(Listing.seller_sku).where(Listing.product == product).first())["seller_sku"]
+    with sandbox.state.lock:  # the shared sandbox shop sells only this test's item from now on
+        for item in sandbox.state.shop_items("shopee", shop.external_shop_id).values():
+            if item.seller_sku != ours and item.status == "live":
+                item.status = "unlisted"
 
     new = sandbox.admin("POST", "/orders", {"marketplace": "shopee", "shop_id": shop.external_shop_id, "count": 3,
                                             "since": now - 1800, "until": now - 60,
@@ -349,3 +354,18 @@ async def test_processed_events_are_forgotten_after_90_days(db, settings) -> Non
         AlertEvent.dedupe_key == "old")
     await checks.run_all(settings)
     assert [e["dedupe_key"] for e in await AlertEvent.select(AlertEvent.dedupe_key)] == ["recent"]
+
+
+async def test_a_message_taken_by_a_worker_that_died_is_sent_once_its_lease_ends(db, settings, alerts_rt,
+                                                                                sandbox) -> None:
+    from ocop.events import outbox
+
+    producer, user, _ = await _producer_with_users()
+    await outbox.record(outbox.STOCK_LOW, producer, payload={"product_name": "Tiêu đen", "available": 1})
+    await dispatch.process_events(settings, zalo_on=True)
+    row = await AlertDelivery.select().where(AlertDelivery.user == user).first()
+    now = datetime.now(UTC)
+    await delivery._claim(row["id"], now)  # taken, then the worker is killed before it sends
+    assert await _deliver_due(alerts_rt, now) == []
+    assert await delivery.deliver(alerts_rt, row["id"], now=now + timedelta(seconds=30)) == "skipped"
+    assert await delivery.deliver(alerts_rt, row["id"], now=now + delivery.LEASE + timedelta(seconds=1)) == "zalo"

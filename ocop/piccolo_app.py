@@ -24,7 +24,7 @@ os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
 
 from ocop.accounts.tables import ApiToken, AuditEvent, DatabaseInstance, PasswordReset, User
 from ocop.alerts.tables import AlertDelivery, AlertPreference, Notification, StockAlertLevel, ZaloOaToken
-from ocop.catalog.tables import Certificate, Image, Product
+from ocop.catalog.tables import Certificate, Image, Product, Variant
 from ocop.imports.tables import ImportBatch
 from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesFact, Shop, StockHold, SyncRun
 from ocop.events.tables import AlertEvent
@@ -38,6 +38,7 @@ TABLES = [
     Product,
     Certificate,
     Image,
+    Variant,
     Shop,
     Listing,
     Order,

@@ -42,8 +42,18 @@ from ocop.catalog.services import (
 )
 from ocop.catalog.services import add_certificate as record_certificate
 from ocop.catalog.tables import Certificate
+from ocop.catalog.variant_store import (
+    as_input,
+    check_images,
+    taken_skus,
+    variants_by_product,
+    variants_of,
+    variation_of,
+)
+from ocop.catalog.variants import Variation, callers_names, check_variation, normalise_variation, read_variation
 from ocop.change_feed import ChangeFeed, FeedCache
 from ocop.domain.dates import today_vn
+from ocop.domain.errors import FieldError
 from ocop.marketplaces import CODES
 from ocop.web.api_support import Page, PathId, PerPage, QueryId, RowId, invalid
 from ocop.web.errors import ApiError
@@ -59,6 +69,53 @@ class CertificateOut(msgspec.Struct):
     issued_on: date | None
     expires_on: date | None
     has_scan: bool
+
+
+class AttributeIO(msgspec.Struct, forbid_unknown_fields=True):
+    """A variation attribute: its name (≤ 14 characters) and its options (each ≤ 20), in order."""
+
+    name: str
+    options: list[str]
+
+
+class VariantOut(msgspec.Struct):
+    id: int
+    position: int
+    option1: str
+    option2: str
+    sku: str
+    price_vnd: int
+    stock: int
+    weight_g: int | None
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
+    image_id: int | None
+
+
+class VariantIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One variant, values typed as for a product (``price`` "150.000", ``weight`` "0,5 kg",
+    ``length_cm`` "12,5"); ``option1``/``option2`` are options of the first and second attribute;
+    ``image_id`` one of the product's photos."""
+
+    sku: str = ""
+    option1: str = ""
+    option2: str = ""
+    price: str | int | None = None
+    stock: str | int | None = None
+    weight: str | int | None = None
+    length_cm: str | int | float | None = None
+    width_cm: str | int | float | None = None
+    height_cm: str | int | float | None = None
+    image_id: RowId | None = None
+
+
+VARIANT_FIELDS = {
+    "sku": "sku", "option1": "option1", "option2": "option2", "price": "price_vnd", "stock": "stock",
+    "weight": "weight_g", "length_cm": "length_mm", "width_cm": "width_mm", "height_cm": "height_mm",
+    "image_id": "image",
+}
+"""Body field of a variant -> :class:`~ocop.catalog.variants.VariantInput` field."""
 
 
 class ProductOut(msgspec.Struct):
@@ -84,6 +141,9 @@ class ProductOut(msgspec.Struct):
     stock_buffer: int = 0
     stars: int | None = None
     certificate_expires_on: date | None = None
+    variation: list[AttributeIO] = msgspec.field(default_factory=list)
+    """0–2 attributes; with any, ``price_vnd`` is the lowest variant price and ``stock`` their sum."""
+    variants: list[VariantOut] = msgspec.field(default_factory=list)
 
 
 class ProductPage(msgspec.Struct):
@@ -116,6 +176,8 @@ class ProductPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Tru
     shelf_life_days: str | int | None | UnsetType = UNSET
     ingredients: str | UnsetType = UNSET
     draft: bool | UnsetType = UNSET
+    variation: list[AttributeIO] | UnsetType = UNSET
+    variants: list[VariantIn] | UnsetType = UNSET
 
 
 class ProductIn(ProductPatch, kw_only=True):
@@ -191,12 +253,30 @@ PRODUCT_EXAMPLE = Example(
 )
 
 
+VARIANTS_EXAMPLE = Example(
+    summary="A product with variants: its price and stock are its variants'",
+    value={
+        "name": "Mật ong hoa cà phê Chư Sê",
+        "sku": "MO-01",
+        "ocop_group": 1,
+        "unit": "hũ",
+        "variation": [{"name": "Dung tích", "options": ["250 ml", "500 ml"]}],
+        "variants": [
+            {"sku": "MO-01-250", "option1": "250 ml", "price": "120.000", "stock": 10, "weight": "0,4 kg"},
+            {"sku": "MO-01-500", "option1": "500 ml", "price": "210.000", "stock": 5, "weight": "0,7 kg"},
+        ],
+    },
+)
 PATCH_EXAMPLE = Example(summary="A new price, nothing else changes", value={"price": "120.000"})
 PATCH_DESCRIPTION = (
     "Changes the fields sent and only those: `{\"price\": \"120.000\"}` changes the price. `null` (or \"\") "
     "empties a field. `draft`: true makes the product a draft, false makes it active. The product as "
     "changed is checked whole (an active product needs its group, unit and price) and each problem is "
-    "named by its body field (422). A field the body does not have is refused (400)."
+    "named by its body field (422). A field the body does not have is refused (400). `variation` (0–2 "
+    "attributes) and `variants` (one per combination sold, up to 50) replace the stored ones when sent; "
+    "sent alone, either is checked with the other as stored. A product with variants takes its price and "
+    "stock from them (lowest price, total stock): send those on each variant. Variant errors are named "
+    "like `variants[3].sku` or `variation[0].options[1]`."
 )
 
 
@@ -207,10 +287,16 @@ CERTIFICATE_EXAMPLE = Example(
 )
 
 
-def product_out(row: dict[str, Any]) -> ProductOut:
-    fields = {f: row.get(f) for f in ProductOut.__struct_fields__ if f in row}
+def variant_out(row: dict[str, Any]) -> VariantOut:
+    return VariantOut(**{f: row[f] for f in VariantOut.__struct_fields__ if f != "image_id"}, image_id=row["image"])
+
+
+def product_out(row: dict[str, Any], variants: list[dict[str, Any]] | None = None) -> ProductOut:
+    fields = {f: row.get(f) for f in ProductOut.__struct_fields__ if f in row and f not in ("variation", "variants")}
     return ProductOut(
-        **{**fields, "producer_id": row["producer"], "certificate_expires_on": row.get("expires_on")}
+        **{**fields, "producer_id": row["producer"], "certificate_expires_on": row.get("expires_on")},
+        variation=[AttributeIO(a.name, a.options) for a in variation_of(row)],
+        variants=[variant_out(v) for v in variants or []],
     )  # type: ignore[arg-type]
 
 
@@ -255,13 +341,64 @@ def _read(data: ProductPatch, *, before: dict[str, Any] | None) -> Checked:
     return check_product(raw, PRODUCT_FIELDS, before=before)
 
 
+async def _read_variation(
+    data: ProductPatch, checked: Checked, producer_id: int, product: dict[str, Any] | None
+) -> Variation | None:
+    """The body's ``variation`` and ``variants`` over the stored ones, read and checked whole, or
+    None when the body sends neither. With variants, the product's price and stock follow from
+    them, so a body that sends those too is told where to put them."""
+    product_id = int(product["id"]) if product else None
+    stored_attributes = variation_of(product) if product else []
+    if data.variation is UNSET and data.variants is UNSET:
+        if stored_attributes:
+            checked.errors += _set_per_variant(data)
+        return None
+    attributes: list[Any] = (
+        [msgspec.structs.asdict(a) for a in data.variation] if data.variation is not UNSET else stored_attributes
+    )
+    parent = checked.product.sku if checked.product.sku is not UNSET else (product or {}).get("sku", "")
+    taken = await taken_skus(producer_id, product_id, str(parent or ""))
+    if data.variants is not UNSET:
+        raw = [{k: v for k, v in msgspec.structs.asdict(item).items()} for item in data.variants]
+        variation = read_variation(attributes, raw, names=VARIANT_FIELDS, taken_skus=taken)
+    else:
+        stored = [as_input(r) for r in await variants_of(product_id)] if product_id else []
+        normalised = normalise_variation(attributes)
+        variation = Variation(normalised, stored, check_variation(normalised, stored, taken_skus=taken))
+        variation.errors = callers_names(variation.errors, VARIANT_FIELDS)
+    variation.errors += await check_images(product_id, variation.variants, "image_id")
+    if variation.variants:
+        checked.errors = [e for e in checked.errors if e.field not in ("price", "stock")]
+        checked.errors += _set_per_variant(data)
+    checked.errors += variation.errors
+    return variation
+
+
+def _set_per_variant(data: ProductPatch) -> list[FieldError]:
+    """A product with variants takes its price and stock from them."""
+    return [
+        FieldError(name, "set_per_variant", "Sản phẩm có phân loại: nhập giá và tồn kho ở từng phân loại",
+                   "This product has variants: set the price and stock on each variant")
+        for name in ("price", "stock") if getattr(data, name) is not UNSET
+    ]
+
+
 async def _save(
-    request: Request[Any, Any, Any], me: Me, producer_id: int, product_id: int | None, checked: Checked
+    request: Request[Any, Any, Any],
+    me: Me,
+    producer_id: int,
+    product: dict[str, Any] | None,
+    data: ProductPatch,
 ) -> ProductOut:
+    checked = _read(data, before=product)
+    variation = await _read_variation(data, checked, producer_id, product)
     if checked.errors:
         raise invalid(checked.errors)
+    product_id = int(product["id"]) if product else None
     try:
-        product_id = await save_product(me, producer_id, product_id, checked, ip=client_ip(request))
+        product_id = await save_product(
+            me, producer_id, product_id, checked, ip=client_ip(request), variation=variation
+        )
     except SkuTaken:
         raise invalid([sku_error()]) from None
     await kick(request.app.state.queue.redis)  # price, stock and content edits go out now
@@ -272,7 +409,7 @@ async def _product_with_summary(product_id: int) -> ProductOut:
     row = await product_summary(product_id)
     if row is None:
         raise NotFoundException("Not found.")
-    return product_out(row)
+    return product_out(row, await variants_of(product_id))
 
 
 PRODUCT_PAGES = "product_pages"
@@ -331,8 +468,9 @@ class ProductController(Controller):
             begun = cache.begin()
             # no thumbnails in ProductOut
             result = await search_products(me, query, today=today, covers=False)
+            variants = await variants_by_product(r["id"] for r in result.items if variation_of(r))
             body = msgspec.json.encode(ProductPage(
-                items=[product_out(r) for r in result.items],
+                items=[product_out(r, variants.get(r["id"])) for r in result.items],
                 total=result.total,
                 page=result.page,
                 per_page=result.per_page,
@@ -345,13 +483,13 @@ class ProductController(Controller):
         self,
         request: Request[Any, Any, Any],
         me: Me,
-        data: Annotated[ProductIn, Body(examples=[PRODUCT_EXAMPLE])],
+        data: Annotated[ProductIn, Body(examples=[PRODUCT_EXAMPLE, VARIANTS_EXAMPLE])],
     ) -> ProductOut:
         if data.producer_id is not None:
             producer_id = int((await get_producer(me, data.producer_id))["id"])
         else:
             producer_id = await owner_for_new_product(me)
-        return await _save(request, me, producer_id, None, _read(data, before=None))
+        return await _save(request, me, producer_id, None, data)
 
     @get("/{product_id:int}")
     async def get_one(self, me: Me, product_id: PathId) -> ProductOut:
@@ -367,13 +505,14 @@ class ProductController(Controller):
         data: Annotated[ProductPatch, Body(examples=[PATCH_EXAMPLE, PRODUCT_EXAMPLE])],
     ) -> ProductOut:
         product = await get_product(me, product_id)
-        return await _save(request, me, int(product["producer"]), product_id, _read(data, before=product))
+        return await _save(request, me, int(product["producer"]), product, data)
 
     @get("/{product_id:int}/readiness")
     async def readiness_(self, me: Me, product_id: PathId) -> list[ReadinessOut]:
         product = await get_product(me, product_id)
         result = readiness(
-            product, await current_certificate(product_id), await images_of(product_id), today_vn()
+            product, await current_certificate(product_id), await images_of(product_id), today_vn(),
+            await variants_of(product_id),
         )
         return [
             ReadinessOut(

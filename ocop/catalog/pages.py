@@ -38,9 +38,11 @@ from ocop.catalog.services import (
     sku_error,
 )
 from ocop.catalog.tables import Certificate, Image
+from ocop.catalog import variant_form
+from ocop.catalog.variant_store import check_images, taken_skus, variants_by_product, variants_of, variation_of
+from ocop.catalog.variants import MAX_ATTRIBUTES, Variation, read_variation, rollup, summary
 from ocop.marketplaces import NAMES
 from ocop.domain.dates import today_vn
-from ocop.domain.money import format_vnd
 from ocop.domain.ocop import CERTIFICATE_VALIDITY_MONTHS, GROUPS
 from ocop.web.i18n import format_date, pick
 from ocop.web.render import client_ip, locale, render, see_other
@@ -70,6 +72,9 @@ async def product_list(request: Request[Any, Any, Any], me: Me) -> Template:
         producer_id=me.acting_for_producer_id,
     )
     page = await search_products(me, query)
+    with_variants = await variants_by_product(p["id"] for p in page.items if variation_of(p))
+    for item in page.items:
+        item["variants"] = summary(with_variants[item["id"]]) if item["id"] in with_variants else None
     template = "catalog/_results.html" if request.headers.get("hx-request") else "catalog/list.html"
     return render(template, page=page, query=query, groups=GROUPS, args=dict(params), marketplaces=NAMES)
 
@@ -92,15 +97,10 @@ def _form_from_row(product: dict[str, Any], cert: dict[str, Any] | None) -> dict
             "status",
         )
     }
-    form["price"] = (
-        format_vnd(product["price_vnd"]).replace(" ₫", "") if product.get("price_vnd") is not None else ""
-    )
+    form["price"] = variant_form.price_text(product.get("price_vnd"))
     form["weight"] = "" if product.get("weight_g") is None else str(product["weight_g"])
     for dim in ("length", "width", "height"):
-        mm = product.get(f"{dim}_mm")
-        form[dim] = (
-            "" if mm is None else (str(mm // 10) if mm % 10 == 0 else f"{mm / 10:g}".replace(".", ","))
-        )
+        form[dim] = variant_form.cm_text(product.get(f"{dim}_mm"))
     if cert:
         form.update(
             cert_stars=str(cert["stars"] or ""),
@@ -118,14 +118,16 @@ def _form_from_row(product: dict[str, Any], cert: dict[str, Any] | None) -> dict
     return form
 
 
-def _form_page(
+async def _form_page(
     form: dict[str, str],
     errors: dict[str, str],
     product: dict[str, Any] | None,
     status_code: int = 200,
     cert: dict[str, Any] | None = None,
+    variants: variant_form.VariantForm | None = None,
 ) -> Template:
     form.setdefault("cert_validity_months", str(CERTIFICATE_VALIDITY_MONTHS))
+    photos = [r for r in await images_of(product["id"]) if r["status"] == "ready"] if product else []
     return render(
         "catalog/form.html",
         status_code=status_code,
@@ -134,20 +136,24 @@ def _form_page(
         product=product,
         groups=GROUPS,
         cert=cert,
+        vf=variants or variant_form.VariantForm(),
+        photos=photos,
+        max_attributes=MAX_ATTRIBUTES,
     )
 
 
 @get("/products/new", **PAGE)
 async def product_new(me: Me) -> Template:
     await owner_for_new_product(me)
-    return _form_page({}, {}, None)
+    return await _form_page({}, {}, None)
 
 
 @get("/products/{product_id:int}/edit", **PAGE)
 async def product_edit(me: Me, product_id: FromPath[int]) -> Template:
     product = await get_product(me, product_id)
     cert = await current_certificate(product_id)
-    return _form_page(_form_from_row(product, cert), {}, product, cert=cert)
+    variants = variant_form.from_rows(variation_of(product), await variants_of(product_id))
+    return await _form_page(_form_from_row(product, cert), {}, product, cert=cert, variants=variants)
 
 
 async def _scan_upload(request: Request[Any, Any, Any], form: Any) -> tuple[str, dict[str, str]]:
@@ -175,7 +181,16 @@ async def _submit(request: Request[Any, Any, Any], me: Me, product_id: int | Non
     product = await get_product(me, product_id) if product_id is not None else None
     producer_id = int(product["producer"]) if product else await owner_for_new_product(me)
     draft = form.get("action") == "draft"
-    checked = check_product_form(form, draft=draft, before=product)
+    vf = variant_form.from_form(form)
+    if form.get("op"):  # a structural change to the variants: draw the form again, save nothing
+        vf = variant_form.apply(form["op"], vf, parent_sku=form.get("sku", "").strip())
+        return await _form_page(form, {}, product, variants=vf)
+    variation = await _read_variants(form, vf, producer_id, product)
+    checked = check_product_form(_with_rollup(form, variation), draft=draft, before=product)
+    if variation is not None:
+        if variation.variants:  # the product's price and stock are its variants'
+            checked.errors = [e for e in checked.errors if e.field not in ("price", "stock")]
+        checked.errors += variant_form.form_errors(variation.errors)
     lang = locale(request)
     errors = {e.field: pick(lang, e.message_vi, e.message_en) for e in checked.errors}
     scan_key, scan_errors = await _scan_upload(request, raw)
@@ -183,16 +198,38 @@ async def _submit(request: Request[Any, Any, Any], me: Me, product_id: int | Non
     if not errors:
         try:
             product_id = await save_product(
-                me, producer_id, product_id, checked, scan_key=scan_key, ip=client_ip(request)
+                me, producer_id, product_id, checked, scan_key=scan_key, ip=client_ip(request), variation=variation
             )
         except SkuTaken:
             e = sku_error()
             errors[e.field] = pick(lang, e.message_vi, e.message_en)
     if errors:
-        return _form_page(form, errors, product, status_code=400)
+        return await _form_page(form, errors, product, status_code=400, variants=vf)
     await kick(request.app.state.queue.redis)  # price, stock and content edits go out now
     repushed = getattr(product_id, "repushed", 0)
     return see_other(f"/products/{product_id}" + (f"?repushed={repushed}" if repushed else ""))
+
+
+async def _read_variants(
+    form: dict[str, str], vf: variant_form.VariantForm, producer_id: int, product: dict[str, Any] | None
+) -> Variation | None:
+    """The form's attributes and variants, checked; None when the product has none and had none."""
+    if not vf.attributes and not (product and variation_of(product)):
+        return None
+    product_id = int(product["id"]) if product else None
+    parent = form.get("sku", "").strip() or (product or {}).get("sku", "")
+    variation = read_variation(vf.attributes, vf.variants, names=variant_form.VARIANT_FIELDS,
+                               taken_skus=await taken_skus(producer_id, product_id, parent))
+    variation.errors += await check_images(product_id, variation.variants, "image")
+    return variation
+
+
+def _with_rollup(form: dict[str, str], variation: Variation | None) -> dict[str, str]:
+    """The form as the product's rules read it: with variants, its price and stock are theirs."""
+    if variation is None or not variation.variants:
+        return form
+    step = rollup(variation.variants)
+    return {**form, "price": "" if step.price_vnd is None else str(step.price_vnd), "stock": str(step.stock)}
 
 
 @post("/products/new", request_max_body_size=MAX_SCAN_BYTES + 1024 * 1024, **PAGE)
@@ -212,7 +249,8 @@ async def _photos_context(product: dict[str, Any]) -> dict[str, Any]:
     so after an upload, once the renditions exist, "needs a photo" goes away without a reload."""
     images = await images_of(product["id"])
     cert = await current_certificate(product["id"])
-    return {"images": images, "readiness": readiness(product, cert, images, today_vn()), "oob": True}
+    variants = await variants_of(product["id"])
+    return {"images": images, "readiness": readiness(product, cert, images, today_vn(), variants), "oob": True}
 
 
 @get("/products/{product_id:int}", **PAGE)
@@ -220,12 +258,16 @@ async def product_detail(request: Request[Any, Any, Any], me: Me, product_id: Fr
     product = await get_product(me, product_id)
     cert = await current_certificate(product_id)
     images = await images_of(product_id)
+    variants = await variants_of(product_id)
     return render(
         "catalog/detail.html",
         product=product,
         cert=cert,
         images=images,
-        readiness=readiness(product, cert, images, today_vn()),
+        variation=variation_of(product),
+        variants=variants,
+        variant_summary=summary(variants) if variants else None,
+        readiness=readiness(product, cert, images, today_vn(), variants),
         group=next((g for g in GROUPS if g.code == product["ocop_group"]), None),
         repushed=request.query_params.get("repushed", "").isdigit(),
     )

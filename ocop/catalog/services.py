@@ -15,7 +15,9 @@ from ocop.accounts.audit import diff, record
 from ocop.accounts.auth import Principal
 from ocop.catalog.certificates import current_certificate, current_column, products_whose_current
 from ocop.catalog.inputs import CertificateInput, Checked
-from ocop.catalog.tables import Certificate, Image, Product
+from ocop.catalog.tables import Certificate, Image, Product, Variant
+from ocop.catalog.variant_store import variation_of, write_variants
+from ocop.catalog.variants import Variation, rollup, variation_json
 from ocop.domain.dates import today_vn
 from ocop.domain.errors import FieldError
 from ocop.domain.text import fold
@@ -29,7 +31,7 @@ class SkuTaken(Exception):
     pass
 
 
-PARTIAL_FIELDS = frozenset({"price_vnd", "stock", "stock_buffer"})
+PARTIAL_FIELDS = frozenset({"price_vnd", "stock", "stock_buffer", "variant_prices", "variant_stock"})
 """Fields that reach the marketplaces through the partial price/stock push; any other change is a
 content edit, which re-pushes the listing (and the marketplace reviews it again)."""
 
@@ -55,6 +57,7 @@ async def save_product(
     *,
     scan_key: str = "",
     ip: str = "",
+    variation: Variation | None = None,
 ) -> int:
     """Insert the product, or update the fields it was given (the others keep their stored value),
     and write its current certificate; returns the product id. ``checked`` has been read and checked
@@ -64,11 +67,19 @@ async def save_product(
     On the marketplaces: a new stock count settles the orders seen so far (the producer's count has
     them), and a price or stock change makes the product's listings due for the partial push, in
     this same transaction (:mod:`ocop.marketplace.stock`); a content change re-pushes the listings
-    whose payload changed (``product_changed``), counted in the answer's ``repushed``."""
+    whose payload changed (``product_changed``), counted in the answer's ``repushed``.
+
+    ``variation`` (checked by ``ocop.catalog.variants``): the product's attributes and variants
+    become these, in the same transaction; the product's price and stock are then the lowest
+    variant price and the sum of variant stocks. A variant's price or stock change goes out like
+    the product's own; any other variant change is a content edit."""
     from ocop.marketplace import stock as market_stock
     from ocop.marketplace.publishing import product_changed
 
     values = checked.product.given()
+    if variation is not None and variation.variants:
+        step = rollup(variation.variants)
+        values["price_vnd"], values["stock"] = step.price_vnd, step.stock
     if "name" in values:
         values["name_folded"] = fold(values["name"])
     if not values.get("sku") and (product_id is None or "sku" in values):
@@ -81,25 +92,40 @@ async def save_product(
             clash = clash.where(Product.id != product_id)
         if await clash.first():
             raise SkuTaken(values["sku"])
+        variant_clash = Variant.select(Variant.id).where(
+            (Variant.product.producer == producer_id) & (Variant.sku == values["sku"])
+        )
+        if product_id is not None and variation is not None:  # its own variants are being replaced
+            variant_clash = variant_clash.where(Variant.product != product_id)
+        if await variant_clash.first():
+            raise SkuTaken(values["sku"])
     async with Product._meta.db.transaction():
+        if variation is not None:
+            values["variation"] = variation_json(variation.attributes)
         if product_id is None:
             row = Product(producer=producer_id, **values)
             await row.save()
             product_id = int(row.id)
-            changes: dict[str, Any] = {k: v for k, v in values.items() if v not in (None, "")}
+            changes: dict[str, Any] = {k: v for k, v in values.items() if v not in (None, "", [])}
             action = "product.create"
+            if variation is not None and variation.variants:
+                changes.update((await write_variants(product_id, variation.variants)).audit())
         else:
             before = (
                 await Product.select(*[getattr(Product, k) for k in values])
                 .where(Product.id == product_id)
                 .first()
             )
-            changes = diff(before or {}, values)
+            changes = diff(before or {}, {k: v for k, v in values.items() if k != "variation"})
+            if "variation" in values and variation_json(variation_of(before or {})) != values["variation"]:
+                changes["variation"] = values["variation"]
             await Product.update(
                 {**{getattr(Product, k): v for k, v in values.items()}, Product.updated_at: datetime.now(UTC)}
             ).where(Product.id == product_id)
             action = "product.update"
-            if "stock" in changes:
+            if variation is not None:
+                changes.update((await write_variants(product_id, variation.variants)).audit())
+            if "stock" in changes or "variant_stock" in changes:
                 await market_stock.stock_edited([product_id])
             if PARTIAL_FIELDS & changes.keys():
                 await market_stock.bump([product_id])

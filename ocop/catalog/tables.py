@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from piccolo.columns import JSON, BigInt, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -34,6 +35,12 @@ class Product(Table, tablename="product"):
     ingredients = Text(default="")
     status = Varchar(length=16, default="draft", index=True)  # draft | active | archived
     content_hash = Varchar(length=64, default="")  # hash of the row's business fields (re-import)
+    variation = JSON(default=[])
+    """The 0–2 variation attributes in order, ``[{"name": "Dung tích", "options": ["250 ml", "500 ml"]}]``
+    (:mod:`ocop.catalog.variants`). Empty: the product sells as one SKU with its own price and stock.
+    Otherwise ``sku`` is the product key (parent SKU) and ``price_vnd`` / ``stock`` are kept equal to
+    the lowest variant price and the sum of variant stocks on every save, so lists, filters and
+    reports that read the product keep working."""
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -70,3 +77,26 @@ class Image(Table, tablename="product_image"):
     error_code = Varchar(length=64, default="")
     error_message = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Variant(Table, tablename="product_variant"):
+    """One combination of a product's variation options the producer offers (at most 50 per
+    product), with its own seller SKU, price, stock, weight and package size. ``option1`` and
+    ``option2`` are values of the product's first and second attribute (``""`` when it has only one).
+    The SKU is unique within the producer, across their products' own SKUs too: a marketplace needs
+    unique seller SKUs per shop. ``image`` is one of the product's own photos, optional."""
+
+    product = ForeignKey(Product, index=True)
+    position = Integer(default=0)
+    option1 = Varchar(length=40, default="")
+    option2 = Varchar(length=40, default="")
+    sku = Varchar(length=64, index=True)
+    price_vnd = BigInt()
+    stock = Integer(default=0)
+    weight_g = Integer(null=True, default=None)
+    length_mm = Integer(null=True, default=None)
+    width_mm = Integer(null=True, default=None)
+    height_mm = Integer(null=True, default=None)
+    image = ForeignKey(Image, null=True, default=None, on_delete=OnDelete.set_null)  # the photo may go, not the variant
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

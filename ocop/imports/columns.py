@@ -36,7 +36,7 @@ COLUMNS: tuple[Column, ...] = (
            ("Province", "Tỉnh", "Tỉnh thành"), True, "Gia Lai"),
     Column("commune", "Xã/Phường", "Xã, phường hoặc đặc khu theo tên mới từ 01/07/2025; tên cũ được nhận nếu xác định được duy nhất.",
            ("Commune", "Ward", "Commune/Ward", "Xã", "Phường"), True, "Phường Tam Quan"),
-    Column("sku", "Mã sản phẩm", "Mã do chủ thể đặt, duy nhất trong các sản phẩm của chủ thể; dùng để nhận ra sản phẩm khi nhập lại.",
+    Column("sku", "Mã sản phẩm", "Mã do chủ thể đặt, duy nhất trong các sản phẩm của chủ thể; dùng để nhận ra sản phẩm khi nhập lại. Sản phẩm có phân loại: mỗi phân loại một dòng, các dòng cùng Mã sản phẩm là một sản phẩm (xem cột Mã phân loại).",
            ("SKU", "Product code", "Mã SP"), True, "BT-001"),
     Column("name", "Tên sản phẩm", "Tên sản phẩm như trên giấy chứng nhận OCOP.",
            ("Product name", "Tên SP", "Sản phẩm"), True, "Bánh tráng nước dừa Tam Quan"),
@@ -66,7 +66,22 @@ COLUMNS: tuple[Column, ...] = (
     Column("images", "Ảnh", "Đường dẫn ảnh (http/https) hoặc tên tệp trong tệp ZIP kèm theo; nhiều ảnh cách nhau bởi dấu ; hoặc xuống dòng.",
            ("Images", "Image", "Photos", "Hình ảnh", "Ảnh sản phẩm"), False, "banh-trang-1.jpg; banh-trang-2.jpg"),
 )
-BY_KEY = {c.key: c for c in COLUMNS}
+VARIANT_COLUMNS: tuple[Column, ...] = (
+    Column("variant_sku", "Mã phân loại (SKU)", "Chỉ cho sản phẩm có phân loại (dung tích, khối lượng, quy cách…): mỗi phân loại một dòng, cùng Mã sản phẩm; mã SKU riêng của phân loại, không trùng mã nào khác của chủ thể. Giá bán, tồn kho, khối lượng, kích thước trên dòng là của phân loại đó; thông tin sản phẩm lấy ở dòng đầu. Để trống nếu sản phẩm không có phân loại.",
+           ("Variant SKU", "SKU phân loại", "Mã SKU phân loại"), False, "BT-001-500G"),
+    Column("attr1_name", "Phân loại 1", "Tên thuộc tính phân loại thứ nhất, tối đa 14 ký tự, giống nhau ở mọi dòng của sản phẩm.",
+           ("Variation 1", "Attribute 1", "Thuộc tính 1"), False, "Khối lượng"),
+    Column("attr1_value", "Lựa chọn 1", "Giá trị của phân loại 1 ở dòng này, tối đa 20 ký tự.",
+           ("Option 1", "Value 1", "Giá trị 1"), False, "500 g"),
+    Column("attr2_name", "Phân loại 2", "Tên thuộc tính phân loại thứ hai (nếu có), tối đa 14 ký tự.",
+           ("Variation 2", "Attribute 2", "Thuộc tính 2"), False, "Đóng gói"),
+    Column("attr2_value", "Lựa chọn 2", "Giá trị của phân loại 2 ở dòng này, tối đa 20 ký tự.",
+           ("Option 2", "Value 2", "Giá trị 2"), False, "túi"),
+)
+"""The variant columns, after the province's 23: a catalogue without variants leaves them out or
+empty and imports exactly as before."""
+ALL_COLUMNS = COLUMNS + VARIANT_COLUMNS
+BY_KEY = {c.key: c for c in ALL_COLUMNS}
 
 
 def header_key(text: object) -> str:
@@ -74,7 +89,7 @@ def header_key(text: object) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(str(text))).split())
 
 
-_INDEX = {header_key(alias): c.key for c in COLUMNS for alias in (c.header, c.key, *c.aliases)}
+_INDEX = {header_key(alias): c.key for c in ALL_COLUMNS for alias in (c.header, c.key, *c.aliases)}
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ Empty optional producer cells (phone) never erase what is stored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,10 +28,13 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
-from ocop.catalog.tables import Certificate, Product
+from ocop.catalog.tables import Certificate, Product, Variant
+from ocop.catalog.variant_store import write_variants
+from ocop.catalog.variants import variation_json
 from ocop.domain.text import fold
 from ocop.imports.tables import ImportBatch
-from ocop.imports.validate import ProducerData, RowRecord
+from ocop.imports.columns import BY_KEY
+from ocop.imports.validate import ProducerData, RowFault, RowRecord
 from ocop.producers.tables import Producer
 
 IMPORT_LOCK_KEY = 0x0C0B1A4  # arbitrary, constant: "the catalogue import" advisory lock
@@ -146,6 +150,9 @@ async def _write(engine: Engine, records: Sequence[RowRecord], summary: WriteSum
             certificate_updates.append((target["id"], cert_changes))
         summary.outcomes.append(RowOutcome(record.row, "updated", current["id"], bool(record.images)))
     await _update_rows(engine, Product, product_updates)
+    for record, current in changed:
+        if record.variants or db_json_list(current.get("variation")):
+            await _write_variants(current["id"], record, dict(product_updates)[current["id"]])
     await _tell_marketplaces(product_updates)
     await _update_rows(engine, Certificate, certificate_updates)
     for chunk in _chunks(certificate_inserts):
@@ -155,6 +162,9 @@ async def _write(engine: Engine, records: Sequence[RowRecord], summary: WriteSum
         progress(done, total)
     for chunk in _chunks(new):
         ids = await _insert_products(engine, chunk, now)
+        for record, pid in chunk:
+            if record.variants:
+                await _write_variants(ids[(pid, record.product.sku)], record, {})
         await _insert_rows(
             engine, Certificate, ("product", *CERTIFICATE_FIELDS, "created_at"),
             [(ids[(pid, r.product.sku)], *_certificate_values(r).values(), now) for r, pid in chunk],
@@ -166,13 +176,69 @@ async def _write(engine: Engine, records: Sequence[RowRecord], summary: WriteSum
     summary.outcomes.sort(key=lambda o: o.row)
 
 
+async def sku_clashes(records: Sequence[RowRecord]) -> list[RowFault]:
+    """Seller SKUs the file would give twice to a producer already in the database: a variant SKU
+    that is another stored product's own SKU or variant SKU, or a product code that is a stored
+    variant SKU of another product (a marketplace needs each seller SKU once per shop)."""
+    producers = {p["tax_code"]: p["id"] for p in await Producer.select(Producer.id, Producer.tax_code).where(
+        Producer.tax_code.is_in(sorted({r.producer.tax_code for r in records}) or [""]))}
+    if not producers:
+        return []
+    ids = list(producers.values())
+    products: dict[tuple[int, str], int] = {}
+    for chunk in _chunks(ids):
+        for row in await Product.select(Product.id, Product.producer, Product.sku).where(
+                Product.producer.is_in(list(chunk))):
+            products[(row["producer"], row["sku"].casefold())] = row["id"]
+    variants: dict[tuple[int, str], int] = {}
+    for chunk in _chunks(ids):
+        for row in await Variant.select(Variant.product, Variant.sku, Variant.product.producer.as_alias("producer")
+                                        ).where(Variant.product.producer.is_in(list(chunk))):
+            variants[(row["producer"], row["sku"].casefold())] = row["product"]
+    faults = []
+    for record in records:
+        producer = producers.get(record.producer.tax_code)
+        if producer is None:
+            continue
+        own = products.get((producer, record.product.sku.casefold()))
+        other = variants.get((producer, record.product.sku.casefold()))
+        if other is not None and other != own:
+            faults.append(RowFault(record.row, BY_KEY["sku"].header, record.product.sku, "sku_taken",
+                                   "Mã đã dùng cho một phân loại của sản phẩm khác",
+                                   "This code is already a variant SKU of another product"))
+        if record.variants:
+            for row, variant in zip(record.variant_rows, record.variants):
+                key = (producer, variant.sku.casefold())
+                holder = products.get(key, variants.get(key))
+                if holder is not None and holder != own:
+                    faults.append(RowFault(row, BY_KEY["variant_sku"].header, variant.sku, "sku_taken",
+                                           "Mã SKU đã dùng cho sản phẩm khác của chủ thể",
+                                           "This SKU is already used by another product of the producer"))
+    return faults
+
+
+def db_json_list(value: Any) -> list[Any]:
+    from ocop import db
+
+    return list(db.json_value(value, []) or [])
+
+
+async def _write_variants(product_id: int, record: RowRecord, changes: dict[str, Any]) -> None:
+    """A product's variants as its rows give them (none: the product has none any more), and its
+    attributes; what changed is added to ``changes`` so its stock and price go out like an edit's."""
+    await Product.update({Product.variation: json.dumps(variation_json(record.variation), ensure_ascii=False)}
+                         ).where(Product.id == product_id)
+    changes.update((await write_variants(product_id, record.variants)).audit())
+
+
 async def _tell_marketplaces(product_updates: Sequence[tuple[int, dict[str, Any]]]) -> None:
     """A new stock count or price of a product already listed goes out through the marketplaces'
     partial push, as an edit on the product page does (:mod:`ocop.marketplace.stock`)."""
     from ocop.catalog.services import PARTIAL_FIELDS
     from ocop.marketplace import stock as market_stock
 
-    await market_stock.stock_edited(pid for pid, changes in product_updates if "stock" in changes)
+    await market_stock.stock_edited(pid for pid, changes in product_updates
+                                    if "stock" in changes or "variant_stock" in changes)
     await market_stock.bump(pid for pid, changes in product_updates if PARTIAL_FIELDS & changes.keys())
 
 
@@ -271,7 +337,8 @@ async def _upsert_producers(engine: Engine, records: Sequence[RowRecord], now: d
 
 async def _existing_products(producer_ids: list[int]) -> dict[tuple[int, str], dict[str, Any]]:
     found: dict[tuple[int, str], dict[str, Any]] = {}
-    columns = (Product.id, Product.producer, Product.sku, Product.content_hash, *(getattr(Product, f) for f in PRODUCT_FIELDS))
+    columns = (Product.id, Product.producer, Product.sku, Product.content_hash, Product.variation,
+               *(getattr(Product, f) for f in PRODUCT_FIELDS))
     for chunk in _chunks(producer_ids):
         for row in await Product.select(*columns).where(Product.producer.is_in(list(chunk))):
             found[(row["producer"], row["sku"])] = row

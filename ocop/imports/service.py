@@ -25,7 +25,7 @@ from ocop.catalog.tables import Image
 from ocop.imports.columns import BY_KEY, HeaderMap, match_headers
 from ocop.imports.fetch import AddressPolicy, FetchLimits, FetchRefused, fetch_image, public_only
 from ocop.imports.images import ImageRef, ImageRefused, ImageSink, zip_index
-from ocop.imports.persist import RowOutcome, write_records
+from ocop.imports.persist import RowOutcome, sku_clashes, write_records
 from ocop.imports.readers import Sheet, UnreadableFile, read_file
 from ocop.imports.tables import ImportBatch
 from ocop.imports.validate import MissingColumns, RowFault, RowRecord, ValidationResult, validate_sheet
@@ -139,6 +139,12 @@ async def run_import(
             gated = {f.row for f in refused}
             records = [r for r in records if r.row not in gated]
             faults = sorted(faults + refused, key=lambda f: f.row)
+    if records:  # a seller SKU given twice to a producer already in the database
+        clashes = await sku_clashes(records)
+        if clashes:
+            clashed = {f.row for f in clashes}
+            records = [r for r in records if not clashed & {r.row, *r.variant_rows}]
+            faults = sorted(faults + clashes, key=lambda f: f.row)
     failed_rows = {f.row for f in faults}
     batch = {
         "created_by": actor_user_id,

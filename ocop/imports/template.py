@@ -15,7 +15,7 @@ import xlsxwriter
 from ocop.domain import admin_units
 from ocop.domain.ocop import GROUPS, ProducerKind, STARS
 from ocop.domain.units import UNITS
-from ocop.imports.columns import BY_KEY, COLUMNS
+from ocop.imports.columns import ALL_COLUMNS, BY_KEY, COLUMNS
 from ocop.imports.safe_xlsx import write_cell
 
 DATA_ROWS = 10_000
@@ -47,12 +47,12 @@ def write_template(path: Path | str, *, province: str | None = "Gia Lai") -> Non
     helps = workbook.add_worksheet(SHEET_HELP)
     lists_sheet = workbook.add_worksheet(SHEET_LISTS)
 
-    for col, column in enumerate(COLUMNS):
+    for col, column in enumerate(ALL_COLUMNS):
         write_cell(data, 0, col, column.header, cell_format=bold)
         data.set_column(col, col, max(12, len(column.header) + 2))
     # Codes typed as text keep their leading zeros (tax codes, phones).
-    for key in ("tax_code", "phone", "sku"):
-        index = COLUMNS.index(BY_KEY[key])
+    for key in ("tax_code", "phone", "sku", "variant_sku"):
+        index = ALL_COLUMNS.index(BY_KEY[key])
         data.set_column(index, index, 18, text)
     data.freeze_panes(1, 0)
 
@@ -75,7 +75,7 @@ def write_template(path: Path | str, *, province: str | None = "Gia Lai") -> Non
 
     for col, title in enumerate(("Cột", "Bắt buộc", "Giải thích", "Ví dụ", "Tên tiếng Anh được nhận")):
         write_cell(helps, 0, col, title, cell_format=bold)
-    for row, column in enumerate(COLUMNS, start=1):
+    for row, column in enumerate(ALL_COLUMNS, start=1):
         write_cell(helps, row, 0, column.header, cell_format=wrap)
         write_cell(helps, row, 1, "Có" if column.required else "Không", cell_format=wrap)
         write_cell(helps, row, 2, column.help_vi, cell_format=wrap)

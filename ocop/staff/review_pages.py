@@ -22,6 +22,7 @@ from ocop.accounts.auth import Me, Principal, requires_staff
 from ocop.catalog.access import product_scope
 from ocop.catalog.certificates import current_certificates
 from ocop.catalog.readiness import readiness
+from ocop.catalog.variant_store import variants_of
 from ocop.catalog.services import images_of
 from ocop.catalog.tables import Product
 from ocop.domain.dates import today_vn
@@ -97,7 +98,8 @@ async def review(me: Principal, *, producer_id: int | None = None, since: dateti
                                        "the producer has no connected marketplace shop"))
         else:
             checks = {r.marketplace: r for r in readiness(product, certificates.get(product["id"]),
-                                                          await images_of(product["id"]), today)}
+                                                          await images_of(product["id"]), today,
+                                                          await variants_of(product["id"]))}
             for shop in shops[owner]:
                 check = checks.get(shop["marketplace"])
                 if check is None or check.ready:

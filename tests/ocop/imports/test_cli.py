@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from ocop.catalog.tables import Product
+from ocop.imports.columns import ALL_COLUMNS
 from ocop.imports.tables import ImportBatch
 from ocop.producers.tables import Producer
 from tests.ocop.imports.conftest import HEADERS, csv_text, product_row, write_xlsx
@@ -86,9 +87,11 @@ def test_template(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     book = openpyxl.load_workbook(path)
     data, helps = book.worksheets[0], book.worksheets[1]
-    assert [c.value for c in data[1]] == HEADERS
+    every = [c.header for c in ALL_COLUMNS]  # the province's 23 columns, then the variant columns
+    assert every[: len(HEADERS)] == HEADERS
+    assert [c.value for c in data[1]] == every
     assert data.max_row == 1  # headers only
-    assert [helps.cell(row=r, column=1).value for r in range(2, 25)] == HEADERS
+    assert [helps.cell(row=r, column=1).value for r in range(2, 2 + len(every))] == every
     assert "chữ số kiểm tra" in helps.cell(row=2, column=3).value
     lists = book.worksheets[2]
     assert lists.sheet_state == "hidden"

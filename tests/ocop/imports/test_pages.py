@@ -23,7 +23,7 @@ from PIL import Image as PILImage
 import ocop.imports.jobs as import_jobs
 import ocop.imports.pages as import_pages
 from ocop.catalog.tables import Image, Product
-from ocop.imports.columns import COLUMNS
+from ocop.imports.columns import ALL_COLUMNS, COLUMNS
 from ocop.imports.report import ERROR_HEADER
 from ocop.imports.tables import ImportBatch
 from ocop.assembly import WORKER
@@ -358,7 +358,8 @@ async def test_template_download(db: Any, app_client: Any, import_redis: str) ->
         download = await client.get("/imports/template.xlsx")
         assert download.status_code == 200
         book = openpyxl.load_workbook(io.BytesIO(download.content))
-        assert [c.value for c in book.worksheets[0][1]] == [c.header for c in COLUMNS]
+        # the province's 23 columns, then the variant columns
+        assert [c.value for c in book.worksheets[0][1]] == [c.header for c in ALL_COLUMNS]
         lists = list(book["Danh mục"].iter_cols(values_only=True))
         communes = next(col for col in lists if col[0] == "Xã/Phường")
         assert "Phường Quy Nhơn" in communes  # the communes of the staff member's province (Gia Lai)

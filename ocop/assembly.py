@@ -72,6 +72,8 @@ WORKER = WorkerPlan.of(
         marketplace_stock.dispatch_stock_outbox,
         marketplace_jobs.sync_listing_status,
         marketplace_jobs.sync_orders,
+        marketplace_jobs.reconcile_marketplaces,
+        marketplace_jobs.backfill_order_history,
         marketplace_jobs.refresh_tokens,
         marketplace_jobs.unlist_expired_certificates,
         alert_jobs.dispatch_alerts_tick,

@@ -99,6 +99,15 @@ class Settings:
     """Base of the jittered exponential back-off between publish attempts."""
     worker_concurrency: int = 10
     sync_interval_minutes: int = 15
+    """Minutes between the frequent passes: listing status (in review, live) and recently updated orders."""
+    reconcile_interval_minutes: int = 60
+    """Minutes between reconciliation passes (1–60): listings that failed or gave up looked up on
+    the marketplace and adopted when their item exists, rejected ones re-checked, and the last
+    ``reconcile_lookback_hours`` of orders read again."""
+    reconcile_lookback_hours: int = 48
+    order_history_months: int = 12
+    """How far back a newly connected shop's order history is read (in the marketplace's allowed
+    windows, resumable)."""
     api_rate_per_min: int = 120
     """JSON API (``/api/v1``) requests per minute per API token, signed-in user or anonymous client
     address, shared by every web process through Redis (:mod:`ocop.web.ratelimit`); 0 = no limit."""

@@ -26,8 +26,10 @@ ALLOWED: dict[str, set[str]] = {
     "publishing": {"in_review", "live", "failed", "rejected", "unlisted", "pending"},
     "in_review": {"live", "rejected", "pending", "unlisted", "publishing"},
     "live": {"pending", "unlisted", "rejected", "publishing"},
-    "rejected": {"pending", "unlisted", "live", "publishing"},
-    "failed": {"pending", "publishing", "unlisted"},
+    "rejected": {"pending", "unlisted", "live", "publishing", "in_review"},
+    # failed → in_review / live / rejected: reconciliation found the item an attempt whose answer
+    # was lost had created (ocop.marketplace.sync.reconcile_listings) and adopts it.
+    "failed": {"pending", "publishing", "unlisted", "in_review", "live", "rejected"},
     "unlisted": {"pending", "publishing"},
 }
 
@@ -44,6 +46,11 @@ STATE_LABELS = {
 }
 """The name of each state for people, in Vietnamese (the catalog's message ids)."""
 STATE_LABELS_EN = {state: gettext("en", label) for state, label in STATE_LABELS.items()}
+
+
+SHOP_NEEDS_RECONNECTING = "Gian hàng cần kết nối lại / the shop needs reconnecting"
+"""Why a listing of a shop that is not connected failed; reconciliation publishes such a listing
+again once its shop is connected again."""
 
 
 class TransitionError(ValueError):

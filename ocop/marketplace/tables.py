@@ -26,6 +26,12 @@ class Shop(Table, tablename="shop"):
     refresh_expires_at = Timestamptz(null=True, default=None)
     status = Varchar(length=20, default="connected")  # connected | needs_reauth | disconnected
     orders_synced_until = Timestamptz(null=True, default=None)
+    # The order history backfill (ocop.marketplace.sync.backfill_shop), newest first: begun at
+    # ``history_started_at``, it reads back to ``history_from``; everything updated between
+    # ``history_until`` and the start is read. Done when ``history_until`` reaches ``history_from``.
+    history_started_at = Timestamptz(null=True, default=None)
+    history_from = Timestamptz(null=True, default=None)
+    history_until = Timestamptz(null=True, default=None)
     extra = JSON(default={})  # e.g. TikTok shop_cipher, Lazada country
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

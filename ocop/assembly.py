@@ -12,6 +12,8 @@ from typing import Any
 
 from ocop.accounts import api as account_api
 from ocop.accounts import pages as account_pages
+from ocop.alerts import jobs as alert_jobs
+from ocop.alerts import pages as alert_pages
 from ocop.catalog import api as catalog_api
 from ocop.catalog import jobs as catalog_jobs
 from ocop.catalog import pages as catalog_pages
@@ -53,6 +55,7 @@ ROUTES: list[Any] = [
     *marketplace_pushes.ROUTES,
     *report_api.ROUTES,
     *report_pages.ROUTES,
+    *alert_pages.ROUTES,
 ]
 """Pages and JSON API handlers of every feature (the app adds static files and ``/metrics``)."""
 
@@ -64,6 +67,8 @@ WORKER = WorkerPlan.of(
         marketplace_jobs.publish_listing,
         marketplace_stock.push_stock,
         marketplace_pushes.handle_push,
+        alert_jobs.dispatch_alerts,
+        alert_jobs.deliver_alert,
     ],
     cron=[
         marketplace_jobs.dispatch_outbox,
@@ -75,8 +80,10 @@ WORKER = WorkerPlan.of(
         marketplace_jobs.backfill_order_history,
         marketplace_jobs.refresh_tokens,
         marketplace_jobs.unlist_expired_certificates,
+        alert_jobs.dispatch_alerts_tick,
+        alert_jobs.alert_checks,
     ],
-    startup=[marketplace_jobs.start_market],
-    shutdown=[marketplace_jobs.stop_market],
+    startup=[marketplace_jobs.start_market, alert_jobs.start_alerts],
+    shutdown=[marketplace_jobs.stop_market, alert_jobs.stop_alerts],
 )
 """Every job and cron job a worker runs, and the hooks that prepare its context."""

@@ -27,6 +27,10 @@ from connectors.sandbox.config import MARKETPLACES, FaultConfig, PushConfig, San
 from connectors.sandbox.push import PUSHING, Pusher
 from connectors.sandbox.spec import OWN_PORT, MarketplaceSpec
 from connectors.sandbox.state import SandboxState
+from connectors.sandbox.zalo import ZaloState
+from connectors.sandbox.zalo import admin_router as zalo_admin_router
+from connectors.sandbox.zalo import overview_section as zalo_overview
+from connectors.sandbox.zalo import router as zalo_router
 
 
 def load_specs(names: tuple[str, ...] = MARKETPLACES) -> list[MarketplaceSpec]:
@@ -176,6 +180,9 @@ def _overview_page(state: SandboxState, pusher: Pusher | None = None) -> str:
         parts.append("</table>")
     if pusher is not None:
         parts.append(_pushes_section(pusher))
+    zalo = getattr(state, "zalo", None)
+    if zalo is not None:
+        parts.append(zalo_overview(zalo, _ts))
     parts.append("</body></html>")
     return "".join(parts)
 
@@ -315,9 +322,13 @@ def create_sandbox_app(
         return _overview_page(state, pusher)
 
     routers = [Router(f"/{s.name}", route_handlers=[s.router(state)]) for s in specs]
+    # Zalo is not a marketplace: its ZNS emulation shares the sandbox's clock and overview page.
+    zalo = getattr(state, "zalo", None) or ZaloState(state.config.zalo, clock=state.clock)
+    state.zalo = zalo  # type: ignore[attr-defined]
     app = Litestar(
-        route_handlers=[overview, _admin_router(state, pusher), *routers], debug=False, logging_config=None,
-        on_startup=[pusher.start], on_shutdown=[pusher.stop],
+        route_handlers=[overview, _admin_router(state, pusher), zalo_admin_router(zalo), zalo_router(zalo),
+                        *routers],
+        debug=False, logging_config=None, on_startup=[pusher.start], on_shutdown=[pusher.stop],
     )
     app.state.sandbox = state
     state.pusher = pusher

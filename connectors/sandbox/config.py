@@ -84,6 +84,18 @@ class PushConfig(msgspec.Struct):
     timeout_s: float = 5.0
 
 
+class ZaloAppConfig(msgspec.Struct):
+    """The Zalo Official Account the sandbox's ZNS emulation serves (``/zalo``): its app id and
+    secret key, the refresh token it starts with (single use, rotated on every refresh, as Zalo
+    OAuth v4 does) and the approved templates, each with the ``template_data`` keys it needs."""
+
+    app_id: str = "3910000000000000001"
+    secret_key: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(15))
+    refresh_token: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(32))
+    access_token_ttl_s: int = 90000
+    templates: dict[str, list[str]] = msgspec.field(default_factory=dict)
+
+
 class SandboxConfig(msgspec.Struct):
     apps: list[SandboxAppConfig] = msgspec.field(default_factory=list)
     shops: list[SandboxShopConfig] = msgspec.field(default_factory=list)
@@ -106,6 +118,7 @@ class SandboxConfig(msgspec.Struct):
     """Push (webhook) settings per marketplace: its app's callback URL and push faults."""
     push_scan_s: float = 0.25
     """How often the sandbox looks for changes to push (orders, reviews, bans)."""
+    zalo: ZaloAppConfig = msgspec.field(default_factory=ZaloAppConfig)
 
     @classmethod
     def default(cls, **overrides: object) -> "SandboxConfig":

@@ -22,6 +22,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from connectors.base import AuthExpiredError, ConnectorError, MarketOrder, OrderRef, RetryableError, ShopCredentials
 from ocop import db
+from ocop.events import outbox as alert_outbox
 from ocop.marketplace import listings, sales_facts as facts, shops, stock
 from ocop.marketplace.runtime import MarketRuntime
 from ocop.marketplace.tables import Listing, Order, Shop
@@ -139,7 +140,7 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
     so an order lowers ocop's stock exactly once and the listings to tell are due when it commits."""
     if not orders:
         return 0
-    shop = await Shop.select(Shop.marketplace).where(Shop.id == shop_id).first()
+    shop = await Shop.select(Shop.marketplace, Shop.producer).where(Shop.id == shop_id).first()
     listing_rows = await Listing.select(Listing.id, Listing.seller_sku, Listing.product).where(Listing.shop == shop_id)
     sku_to_listing = {r["seller_sku"]: r["id"] for r in listing_rows}
     listing_product = {r["id"]: r["product"] for r in listing_rows}
@@ -148,6 +149,8 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
     lines = [(line, o.order_id) for o in by_id.values() for line in o.lines]
     async with db.write_transaction(engine) as tx:
         conn = tx.connection
+        known = await alert_outbox.existing_orders(conn, shop_id, [o.order_id for o in by_id.values()
+                                                                   if alert_outbox.is_recent(o.created_at)])
         if isinstance(engine, PostgresEngine):
             ids = await _upsert_postgres(conn, shop_id, list(by_id.values()))
         else:
@@ -170,7 +173,31 @@ async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
             await db.executemany(conn, facts.INSERT, fact_rows)
         await stock.record_orders(conn, shop_id, shop["marketplace"] if shop else "", by_id.values(), sku_to_listing,
                                   listing_product)
+        if shop:
+            await alert_outbox.record_rows(conn, _new_order_events(shop, shop_id, ids, known, by_id.values(),
+                                                                   sku_to_listing, listing_product))
     return len(by_id)
+
+
+def _new_order_events(shop: dict[str, Any], shop_id: int, ids: dict[str, int], known: set[str],
+                      orders: Iterable[MarketOrder], sku_to_listing: dict[str, int],
+                      listing_product: dict[int, int]) -> list[tuple[object, ...]]:
+    """A "new order" alert for each order seen for the first time and placed recently (a first
+    sync or a backfill reads months of old orders: not news), naming its first product of ours."""
+    rows = []
+    for o in orders:
+        if o.order_id in known or not alert_outbox.is_recent(o.created_at) or o.status in NOT_SOLD:
+            continue
+        ours = next((l for l in o.lines if l.seller_sku in sku_to_listing), None)
+        listing = sku_to_listing[ours.seller_sku] if ours else None
+        rows.append(alert_outbox.row(
+            alert_outbox.NEW_ORDER, shop["producer"], shop=shop_id, order=ids[o.order_id], listing=listing,
+            product=listing_product.get(listing) if listing else None,
+            payload={"order_id": o.order_id, "marketplace": shop["marketplace"], "total_vnd": o.total_vnd,
+                     "product_name": (ours or o.lines[0]).name if o.lines else "",
+                     "items": [f"{l.name} × {l.quantity}" for l in o.lines][:5]},
+            dedupe_key=f"order:{shop_id}:{o.order_id}"))
+    return rows
 
 
 def _same_second(stored: datetime | None, listed: datetime | None) -> bool:
@@ -216,6 +243,7 @@ async def read_window(rt: MarketRuntime, shop: Shop, since: datetime, until: dat
             continue
         stored += await ingest_orders(shop.id, found)
         await stock.kick(rt.redis)  # the other marketplaces hear of it now, not at the dispatcher's tick
+        await alert_outbox.kick(rt.redis)  # and the producer of the new orders
     if failure is not None:
         raise failure
     return {"orders": stored, "listed": len(refs)}

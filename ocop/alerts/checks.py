@@ -21,14 +21,21 @@ CERT_WARNING_DAYS = 30
 
 
 async def authorizations_expiring(now: datetime | None = None) -> int:
-    """Connected shops whose authorization (the refresh token's end: past it the shop must be
-    connected again) ends within 7 days: one event per shop and expiry date."""
+    """Connected shops whose authorization ends within 7 days: one event per shop and expiry date.
+    The end is the earlier of the refresh token's end (past it the shop must be connected again) and
+    the end the marketplace announced in a push (Shopee warns 7 days ahead of a year's consent
+    lapsing, ``Shop.authorization_expires_at``)."""
     now = now or datetime.now(UTC)
-    shops = await Shop.select(Shop.id, Shop.producer, Shop.marketplace, Shop.name, Shop.refresh_expires_at).where(
-        (Shop.status == "connected") & Shop.refresh_expires_at.is_not_null()
-        & (Shop.refresh_expires_at > now) & (Shop.refresh_expires_at <= now + AUTH_WARNING))
+    soon = now + AUTH_WARNING
+    shops = await Shop.select(Shop.id, Shop.producer, Shop.marketplace, Shop.name, Shop.refresh_expires_at,
+                              Shop.authorization_expires_at).where(
+        (Shop.status == "connected")
+        & ((Shop.refresh_expires_at.is_not_null() & (Shop.refresh_expires_at > now) & (Shop.refresh_expires_at <= soon))
+           | (Shop.authorization_expires_at.is_not_null() & (Shop.authorization_expires_at > now)
+              & (Shop.authorization_expires_at <= soon))))
     for s in shops:
-        day = s["refresh_expires_at"].date().isoformat()
+        ends = min(t for t in (s["refresh_expires_at"], s["authorization_expires_at"]) if t is not None and t > now)
+        day = ends.date().isoformat()
         await outbox.record(outbox.AUTH_EXPIRING, s["producer"], shop=s["id"], dedupe_key=f"auth:{s['id']}:{day}",
                             payload={"marketplace": s["marketplace"], "shop_name": s["name"], "expires_on": day})
     return len(shops)

@@ -193,6 +193,13 @@ async def test_deauthorisation_and_expiry_pushes(db, rt, sandbox, settings, redi
     assert warned.status == "done"
     stored = (await Shop.objects().where(Shop.id == shop.id).first()).authorization_expires_at
     assert abs(stored - (datetime.now(UTC) + timedelta(days=7))) < timedelta(minutes=1)
+    # the alerts' daily check warns the producer (the refresh token itself still has 30 days)
+    from ocop.alerts.checks import authorizations_expiring
+    from ocop.events import outbox
+    from ocop.events.tables import AlertEvent
+
+    assert await authorizations_expiring() == 1
+    assert await AlertEvent.count().where((AlertEvent.kind == outbox.AUTH_EXPIRING) & (AlertEvent.shop == shop.id)) == 1
     # the producer sees it on the shops page, in Vietnam time
     from tests.ocop.web.support import login, make_user
 

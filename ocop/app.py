@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from pathlib import Path
 
 from litestar import Litestar, Response
@@ -42,6 +43,8 @@ from ocop.accounts.auth import (
 from ocop.accounts.sessions import (DB_INSTANCE, SESSION_COOKIE, SESSION_STORE, database_instance_id,
                                    session_middleware)
 from ocop.accounts.tokens import rate_identity
+from ocop.alerts import pages as alert_pages
+from ocop.alerts.zalo import sandbox_app as sandbox_zalo
 from ocop.catalog.api import PRODUCT_PAGES, product_page_cache
 from ocop.storage import media_store
 from ocop.change_feed import CHANGE_FEED, ChangeFeed
@@ -50,7 +53,7 @@ from ocop.jobs.embedded import EmbeddedRedis, start_embedded_redis
 from ocop.jobs.queue import open_queue
 from ocop.jobs.worker import InProcessWorker, build_worker
 from ocop.marketplace.runtime import build_runtime
-from ocop.marketplace.sandbox import start_embedded_sandbox
+from ocop.marketplace.sandbox import push_callbacks, start_embedded_sandbox
 from ocop.settings import Settings, get_settings
 from ocop.web.api_support import ApiDocs
 from ocop.web.edge import RequestMetrics, edge_middleware, edge_send_hook
@@ -105,10 +108,17 @@ class OcopApp(Litestar):
         await super().__call__({**scope, "method": "GET"}, receive, send_head)  # type: ignore[arg-type]
 
 
+async def _before_request(request: Any) -> None:
+    """Who is signed in (and the page language), then the bell's unread count for pages."""
+    await load_principal(request)
+    await alert_pages.unread_count(request)
+
+
 def _register_template_callables(engine: JinjaTemplateEngine) -> None:
     for key, func in template_callables().items():
         engine.register_template_callable(key, func)
     engine.register_template_callable("viewer", viewer)
+    engine.register_template_callable("unread_alerts", alert_pages.unread)
     engine.engine.autoescape = True
 
 
@@ -134,7 +144,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         queue = await open_queue(redis_url)
         stop_sandbox = None
         if settings.sandbox and settings.run_sandbox and not settings.sandbox_url:
-            _, stop_sandbox, _ = start_embedded_sandbox(settings)
+            _, stop_sandbox, _ = start_embedded_sandbox(settings, pushes=push_callbacks(settings),
+                                                        zalo=sandbox_zalo(settings))
         market = build_runtime(settings, redis=queue.redis, timeout_s=settings.marketplace_timeout_s)
         worker: InProcessWorker | None = None
         if in_process_worker:
@@ -179,7 +190,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         ],
         dependencies={"me": Provide(provide_me), "maybe_me": Provide(provide_maybe_me)},
         lifespan=[lifespan],
-        before_request=load_principal,
+        before_request=_before_request,
         middleware=[edge_middleware(settings.request_timeout_s,
                                     RequestMetrics(prefix="ocop", app_name="ocop")),
                     session_middleware(secure=settings.secure_cookies),
@@ -188,7 +199,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                                            redis_of=lambda scope: scope["app"].state.queue.redis,
                                            identity_of=rate_identity)],
         csrf_config=CSRFConfig(secret=settings.resolved_secret_key(), cookie_secure=settings.secure_cookies,
-                               cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics"]),
+                               cookie_samesite="lax", exclude=["^/api/", "^/healthz", "^/readyz", "^/metrics", "^/push/"]),
         before_send=[own_writes_hook,
                      edge_send_hook(hsts=settings.secure_cookies, session_cookie=SESSION_COOKIE)],
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine,

@@ -23,9 +23,12 @@ from piccolo.engine.sqlite import SQLiteEngine
 os.environ.setdefault("PICCOLO_CONF", "ocop.piccolo_conf")
 
 from ocop.accounts.tables import ApiToken, AuditEvent, DatabaseInstance, PasswordReset, User
+from ocop.alerts.tables import AlertDelivery, AlertPreference, Notification, StockAlertLevel, ZaloOaToken
 from ocop.catalog.tables import Certificate, Image, Product, Variant
 from ocop.imports.tables import ImportBatch
-from ocop.marketplace.tables import Listing, ListingEvent, Order, OrderLine, SalesFact, Shop, StockHold, SyncRun
+from ocop.marketplace.tables import (Listing, ListingEvent, Order, OrderLine, PushEvent, SalesFact, Shop, StockHold,
+                                     SyncRun)
+from ocop.events.tables import AlertEvent
 from ocop.producers.tables import Producer
 
 TABLES = [
@@ -45,9 +48,16 @@ TABLES = [
     StockHold,
     ListingEvent,
     SyncRun,
+    PushEvent,
     ImportBatch,
     AuditEvent,
     DatabaseInstance,
+    AlertEvent,
+    Notification,
+    AlertDelivery,
+    AlertPreference,
+    StockAlertLevel,
+    ZaloOaToken,
 ]
 
 APP_CONFIG = AppConfig(

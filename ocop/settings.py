@@ -99,6 +99,15 @@ class Settings:
     """Base of the jittered exponential back-off between publish attempts."""
     worker_concurrency: int = 10
     sync_interval_minutes: int = 15
+    """Minutes between the frequent passes: listing status (in review, live) and recently updated orders."""
+    reconcile_interval_minutes: int = 60
+    """Minutes between reconciliation passes (1–60): listings that failed or gave up looked up on
+    the marketplace and adopted when their item exists, rejected ones re-checked, and the last
+    ``reconcile_lookback_hours`` of orders read again."""
+    reconcile_lookback_hours: int = 48
+    order_history_months: int = 12
+    """How far back a newly connected shop's order history is read (in the marketplace's allowed
+    windows, resumable)."""
     api_rate_per_min: int = 120
     """JSON API (``/api/v1``) requests per minute per API token, signed-in user or anonymous client
     address, shared by every web process through Redis (:mod:`ocop.web.ratelimit`); 0 = no limit."""
@@ -121,6 +130,25 @@ class Settings:
     request_timeout_s: float = 60.0
     """How long a request may run once its body has arrived, before it is cut off with 503
     (:mod:`ocop.web.deadline`); slow uploads are paced separately. 0 = no deadline."""
+    zalo_app_id: str = ""
+    """The Zalo Official Account's app (Zalo for Developers) that sends ZNS alerts. Empty with
+    ``sandbox`` on: the sandbox's Zalo emulation, with credentials derived from the secret key."""
+    zalo_secret_key: str = ""
+    """That app's secret key (the ``secret_key`` header of Zalo OAuth v4)."""
+    zalo_refresh_token: str = ""
+    """The OA refresh token to start from; the rotated ones are kept (encrypted) in the database."""
+    zalo_api_url: str = "https://business.openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_templates: str = ""
+    """``kind=template_id`` pairs, comma-separated, one approved ZNS template per alert kind
+    (``ocop.alerts.kinds``); empty = the ids the sandbox's Zalo emulation registers."""
+    smtp_url: str = ""
+    """``smtp://user:pass@host:25`` (STARTTLS when offered) or ``smtps://…:465``: e-mail, the
+    fallback channel of alerts. Empty = no e-mail."""
+    smtp_from: str = "OCOP lên sàn <no-reply@ocop.local>"
+    alert_low_stock: int = 5
+    """Default "stock running low" level: an alert when a product's available stock falls to it
+    (a product may set its own level)."""
 
     @property
     def effective_database_url(self) -> str:

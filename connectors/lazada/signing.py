@@ -39,5 +39,13 @@ def verify(app_secret: str, api_path: str, params: Mapping[str, str], given: str
 
 
 def push_signature(app_key: str, app_secret: str, raw_body: bytes) -> str:
-    """Push ``Authorization`` header: hex HMAC-SHA256(app secret, app_key + raw body) (verify)."""
+    """Push (Lazada Push Mechanism) ``Authorization`` header: lowercase hex HMAC-SHA256 keyed with
+    the app secret over ``app_key + message body as received`` (Lazada "Lazada Push Mechanism"
+    guide, "Authorization", and its Java sample: ``base = AppKey + messageBody``, hex lower-cased).
+    Unlike API calls (uppercase hex), the push signature is lowercase."""
     return hmac.new(app_secret.encode(), app_key.encode() + raw_body, hashlib.sha256).hexdigest()
+
+
+def verify_push(app_key: str, app_secret: str, raw_body: bytes, authorization: str) -> bool:
+    """Constant-time check of a push's ``Authorization`` header over the raw bytes received."""
+    return hmac.compare_digest(push_signature(app_key, app_secret, raw_body), authorization.strip().lower())

@@ -23,9 +23,14 @@ from litestar import Litestar, MediaType, Request, Response, Router, get, post, 
 from litestar.params import FromPath, JSONBody
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from connectors.sandbox.config import MARKETPLACES, FaultConfig, SandboxConfig
+from connectors.sandbox.config import MARKETPLACES, FaultConfig, PushConfig, SandboxConfig
+from connectors.sandbox.push import PUSHING, Pusher
 from connectors.sandbox.spec import OWN_PORT, MarketplaceSpec
 from connectors.sandbox.state import SandboxState
+from connectors.sandbox.zalo import ZaloState
+from connectors.sandbox.zalo import admin_router as zalo_admin_router
+from connectors.sandbox.zalo import overview_section as zalo_overview
+from connectors.sandbox.zalo import router as zalo_router
 
 
 def load_specs(names: tuple[str, ...] = MARKETPLACES) -> list[MarketplaceSpec]:
@@ -38,7 +43,7 @@ def _json(data: object, status: int = 200) -> Response[bytes]:
     return Response(msgspec.json.encode(data), status_code=status, media_type=MediaType.JSON)
 
 
-def _admin_router(state: SandboxState) -> Router:
+def _admin_router(state: SandboxState, pusher: Pusher) -> Router:
     @get("/config")
     async def config() -> Response[bytes]:
         return _json({"apps": state.config.apps, "shops": state.config.shops})
@@ -94,7 +99,39 @@ def _admin_router(state: SandboxState) -> Router:
     async def items() -> Response[bytes]:
         return _json(state.inspection())
 
-    return Router("/_admin", route_handlers=[config, get_faults, put_faults, review, limits, orders, item_status, items])
+    @get("/push/{marketplace:str}")
+    async def get_push(marketplace: FromPath[str]) -> Response[bytes]:
+        return _json(state.config.pushes.get(marketplace, PushConfig()))
+
+    @put("/push/{marketplace:str}")
+    async def put_push(marketplace: FromPath[str], request: Request) -> Response[bytes]:
+        """The callback URL of the marketplace's app, and push faults (``PushConfig``)."""
+        if marketplace not in PUSHING:
+            return _json({"error": f"{marketplace} sends no pushes (pushing: {', '.join(PUSHING)})"}, 400)
+        try:
+            cfg = msgspec.json.decode(await request.body(), type=PushConfig)
+        except msgspec.DecodeError as exc:
+            return _json({"error": str(exc)}, 400)
+        state.config.pushes[marketplace] = cfg
+        return _json(cfg)
+
+    @get("/pushes")
+    async def pushes() -> Response[bytes]:
+        return _json(pusher.overview())
+
+    @post("/deauthorize", status_code=200)
+    async def deauthorize(data: JSONBody[dict[str, Any]]) -> Response[bytes]:
+        done = pusher.deauthorize(str(data["marketplace"]), str(data["shop_id"]))
+        return _json({"deauthorized": done}, 200 if done else 404)
+
+    @post("/authorization_expiry", status_code=200)
+    async def authorization_expiry(data: JSONBody[dict[str, Any]]) -> Response[bytes]:
+        expires = float(data.get("expires_at") or state.clock() + 7 * 86400)
+        pusher.authorization_expiring(str(data["marketplace"]), str(data["shop_id"]), expires)
+        return _json({"expires_at": expires})
+
+    return Router("/_admin", route_handlers=[config, get_faults, put_faults, review, limits, orders, item_status, items,
+                                             get_push, put_push, pushes, deauthorize, authorization_expiry])
 
 
 def _ts(t: float) -> str:
@@ -106,7 +143,7 @@ def _vnd(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " ₫"
 
 
-def _overview_page(state: SandboxState) -> str:
+def _overview_page(state: SandboxState, pusher: Pusher | None = None) -> str:
     """Shops, items and orders, server-rendered (no assets: works offline)."""
     e = html.escape
     now = state.clock()
@@ -148,7 +185,30 @@ def _overview_page(state: SandboxState) -> str:
                 f"<td>{_vnd(o.total_vnd)}</td><td>{e(o.status_at(now))}</td></tr>"
             )
         parts.append("</table>")
+    if pusher is not None:
+        parts.append(_pushes_section(pusher))
+    zalo = getattr(state, "zalo", None)
+    if zalo is not None:
+        parts.append(zalo_overview(zalo, _ts))
     parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _pushes_section(pusher: Pusher) -> str:
+    """What the sandbox pushed to each app's callback URL, and the answers it got (newest first)."""
+    e = html.escape
+    counts = pusher.counts
+    parts = ["<h2>Thông báo đẩy đã gửi <small>(pushes sent)</small></h2><p>",
+             ", ".join(f"{e(k)}: {v}" for k, v in counts.items()), "</p><ul>"]
+    for marketplace in PUSHING:
+        cfg = pusher.config(marketplace)
+        parts.append(f"<li>{e(marketplace)}: {e(cfg.callback_url) if cfg else 'chưa cấu hình (not configured)'}</li>")
+    parts.append("</ul><table><tr><th>Lúc</th><th>Sàn</th><th>Shop</th><th>Loại</th><th>Nội dung</th>"
+                 "<th>Lần</th><th>Ghi chú</th><th>Trả lời</th></tr>")
+    for r in list(pusher.sent)[-50:][::-1]:
+        parts.append(f"<tr><td>{_ts(r.at)}</td><td>{e(r.marketplace)}</td><td>{e(r.shop_id)}</td><td>{e(r.kind)}</td>"
+                     f"<td>{e(r.summary)}</td><td>{r.attempt}</td><td>{e(r.note)}</td><td>{e(r.answer)}</td></tr>")
+    parts.append("</table>")
     return "".join(parts)
 
 
@@ -262,16 +322,23 @@ def create_sandbox_app(
     ``own_ports`` maps a listening port to the marketplace served at its root."""
     state = state or SandboxState(config or SandboxConfig.default())
     specs = load_specs()
+    pusher = Pusher(state)
 
     @get("/", media_type=MediaType.HTML)
     async def overview() -> str:
-        return _overview_page(state)
+        return _overview_page(state, pusher)
 
     routers = [Router(f"/{s.name}", route_handlers=[s.router(state)]) for s in specs]
+    # Zalo is not a marketplace: its ZNS emulation shares the sandbox's clock and overview page.
+    zalo = getattr(state, "zalo", None) or ZaloState(state.config.zalo, clock=state.clock)
+    state.zalo = zalo  # type: ignore[attr-defined]
     app = Litestar(
-        route_handlers=[overview, _admin_router(state), *routers], debug=False, logging_config=None
+        route_handlers=[overview, _admin_router(state, pusher), zalo_admin_router(zalo), zalo_router(zalo),
+                        *routers],
+        debug=False, logging_config=None, on_startup=[pusher.start], on_shutdown=[pusher.stop],
     )
     app.state.sandbox = state
+    state.pusher = pusher
     wrapped: ASGIApp = FaultMiddleware(app, state, specs)
     if own_ports:
         wrapped = OwnPorts(wrapped, own_ports)

@@ -54,6 +54,47 @@ class FaultConfig(msgspec.Struct):
 
 FAULT_KINDS = ("5xx", "timeout_after_write", "429", "drop", "expired_token")
 
+#: How each marketplace retries a push that was not acknowledged (seconds before each retry).
+#: Lazada: 12 retries, 30 minutes apart (its push guide). Shopee says only that pushes are retried
+#: at intervals depending on the push; TikTok Shop does not publish its schedule: both unverified.
+PUSH_RETRY_DELAYS_S: dict[str, list[float]] = {
+    "shopee": [300.0, 1800.0, 3600.0],
+    "lazada": [1800.0] * 12,
+    "tiktok": [60.0, 300.0, 1800.0],
+}
+
+
+class PushConfig(msgspec.Struct):
+    """Where and how the sandbox pushes one marketplace's events (its app's callback URL).
+
+    Faults, as shares (0..1) of the pushes sent: ``p_loss`` never sent; ``p_duplicate`` sent twice;
+    ``p_delay`` held ``delay_s`` first; ``p_reorder`` held a random time up to ``2 × delay_s``, so
+    later pushes overtake it; ``p_bad_signature`` a forged copy with a wrong signature is sent as well
+    (the real one still goes). ``retry_delays_s`` empty = the marketplace's own schedule
+    (:data:`PUSH_RETRY_DELAYS_S`)."""
+
+    callback_url: str = ""
+    p_loss: float = 0.0
+    p_duplicate: float = 0.0
+    p_delay: float = 0.0
+    p_reorder: float = 0.0
+    p_bad_signature: float = 0.0
+    delay_s: float = 2.0
+    retry_delays_s: list[float] = msgspec.field(default_factory=list)
+    timeout_s: float = 5.0
+
+
+class ZaloAppConfig(msgspec.Struct):
+    """The Zalo Official Account the sandbox's ZNS emulation serves (``/zalo``): its app id and
+    secret key, the refresh token it starts with (single use, rotated on every refresh, as Zalo
+    OAuth v4 does) and the approved templates, each with the ``template_data`` keys it needs."""
+
+    app_id: str = "3910000000000000001"
+    secret_key: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(15))
+    refresh_token: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(32))
+    access_token_ttl_s: int = 90000
+    templates: dict[str, list[str]] = msgspec.field(default_factory=dict)
+
 
 class SandboxConfig(msgspec.Struct):
     apps: list[SandboxAppConfig] = msgspec.field(default_factory=list)
@@ -73,6 +114,11 @@ class SandboxConfig(msgspec.Struct):
     app_calls_per_s: float = 0.0
     shop_calls_per_s: float = 0.0
     faults: dict[str, FaultConfig] = msgspec.field(default_factory=dict)
+    pushes: dict[str, PushConfig] = msgspec.field(default_factory=dict)
+    """Push (webhook) settings per marketplace: its app's callback URL and push faults."""
+    push_scan_s: float = 0.25
+    """How often the sandbox looks for changes to push (orders, reviews, bans)."""
+    zalo: ZaloAppConfig = msgspec.field(default_factory=ZaloAppConfig)
 
     @classmethod
     def default(cls, **overrides: object) -> "SandboxConfig":

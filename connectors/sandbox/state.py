@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from connectors.sandbox.config import FAULT_KINDS, FaultConfig, SandboxConfig, SandboxShopConfig
 
@@ -289,6 +290,11 @@ class SandboxState:
         # Cancellations due to give their units back to the item's stock: (when, marketplace, shop, order id).
         self._restocks: list[tuple[float, str, str, str]] = []
         self._restocked: set[tuple[str, str, str]] = set()
+        # Shops that authorised an app and have not revoked it (pushes go to those), and orders
+        # changed outside their timeline (a cancellation), for the pusher to look at.
+        self.authorized: set[tuple[str, str]] = set()
+        self.touched_orders: list[tuple[str, str, str]] = []
+        self.pusher: Any = None  # the app's connectors.sandbox.push.Pusher, once an app serves this world
 
     # ------------------------------------------------------------------ ids and apps
 
@@ -338,7 +344,20 @@ class SandboxState:
             self.refresh_tokens[refresh] = RefreshRecord(
                 marketplace, app_key, shop_id, now + self.config.refresh_token_ttl_s
             )
+            self.authorized.add((marketplace, shop_id))
             return access, refresh
+
+    def deauthorize(self, marketplace: str, shop_id: str) -> bool:
+        """The seller cancels the app's authorisation: every token of the shop stops working at once
+        (access and refresh), as on the marketplaces. False when the shop had not authorised."""
+        with self.lock:
+            for table in (self.tokens, self.refresh_tokens):
+                for token in [t for t, rec in table.items() if (rec.marketplace, rec.shop_id) == (marketplace, shop_id)]:
+                    del table[token]
+            if (marketplace, shop_id) not in self.authorized:
+                return False
+            self.authorized.discard((marketplace, shop_id))
+            return True
 
     def rotate_refresh(self, marketplace: str, app_key: str, refresh: str) -> tuple[str, str, str] | None:
         """Exchange a refresh token for a new pair; the old refresh token stops working.
@@ -591,6 +610,7 @@ class SandboxState:
             if order is None or order.status_at(now) not in (UNPAID, READY):
                 return False
             order.timeline = [(t, s) for t, s in order.timeline if t <= now] + [(now, CANCELLED)]
+            self.touched_orders.append((marketplace, shop_id, order_id))
             heapq.heappush(self._restocks, (now, marketplace, shop_id, order_id))
             self.apply_restocks()
             return True

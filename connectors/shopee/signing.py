@@ -44,6 +44,13 @@ def verify(
 
 
 def push_signature(partner_key: str, url: str, raw_body: bytes) -> str:
-    """Push (webhook) ``Authorization`` header: HMAC-SHA256(partner key, url + "|" + raw body)
-    (Shopee "Push Mechanism" guide)."""
+    """Push (webhook) ``Authorization`` header: lowercase hex HMAC-SHA256(partner key, callback url +
+    "|" + raw body) (Shopee "Push Mechanism notifications" guide, "Push Authorization": the base
+    string is the URL registered for the push, "|", and the body as received; the guide warns
+    against ``json.loads`` first, since a re-serialised body no longer matches)."""
     return hmac.new(partner_key.encode(), url.encode() + b"|" + raw_body, hashlib.sha256).hexdigest()
+
+
+def verify_push(partner_key: str, url: str, raw_body: bytes, authorization: str) -> bool:
+    """Constant-time check of a push's ``Authorization`` header over the raw bytes received."""
+    return hmac.compare_digest(push_signature(partner_key, url, raw_body), authorization.strip().lower())

@@ -98,4 +98,4 @@ def sign_webhook(app_secret: str, app_key: str, raw_body: bytes) -> str:
 
 def verify_webhook(app_secret: str, app_key: str, raw_body: bytes, authorization: str) -> bool:
     """Constant-time check of a webhook ``Authorization`` header over the raw body."""
-    return hmac.compare_digest(sign_webhook(app_secret, app_key, raw_body), authorization.strip())
+    return hmac.compare_digest(sign_webhook(app_secret, app_key, raw_body), authorization.strip().lower())

@@ -1,10 +1,12 @@
-"""``ocop keys rotate``: re-encrypt every stored marketplace token under the current secret."""
+"""``ocop keys rotate``: re-encrypt every stored marketplace token (and the Zalo Official
+Account's tokens of the alerts) under the current secret."""
 
 from __future__ import annotations
 
 import asyncio
 
 from ocop import db, piccolo_app
+from ocop.alerts.tables import ZaloOaToken
 from ocop.marketplace.runtime import cipher_for
 from ocop.marketplace.tables import Shop
 from ocop.settings import Settings
@@ -19,6 +21,11 @@ async def _rotate(settings: Settings) -> int:
         for row in rows:
             await Shop.update({Shop.access_token_enc: cipher.rotate(row["access_token_enc"]),
                                Shop.refresh_token_enc: cipher.rotate(row["refresh_token_enc"])}).where(Shop.id == row["id"])
+        for row in await ZaloOaToken.select(ZaloOaToken.id, ZaloOaToken.access_token_enc,
+                                            ZaloOaToken.refresh_token_enc):
+            await ZaloOaToken.update({ZaloOaToken.access_token_enc: cipher.rotate(row["access_token_enc"]),
+                                      ZaloOaToken.refresh_token_enc: cipher.rotate(row["refresh_token_enc"])}).where(
+                ZaloOaToken.id == row["id"])
         return len(rows)
     finally:
         await db.close(engine)

@@ -88,12 +88,13 @@ def _sandbox(args: argparse.Namespace) -> int:
     """The sandbox with this service's derived app credentials, so ``ocop serve`` processes pointed
     at it with OCOP_SANDBOX_URL (and the same OCOP_SECRET_KEY) can use it; it prints them too."""
     from connectors.sandbox.server import default_marketplace_ports, run
+    from ocop.alerts.zalo import sandbox_app as sandbox_zalo
     from ocop.marketplace.sandbox import sandbox_config
 
     ports = default_marketplace_ports(args.port) if args.marketplace_ports is None else args.marketplace_ports
     run(host=args.host, port=args.port, marketplace_ports=ports,
         config=sandbox_config(get_settings(), review_seconds=args.review_seconds,
-                              rejection_share=args.rejection_share))
+                              rejection_share=args.rejection_share, zalo=sandbox_zalo(get_settings())))
     return 0
 
 

@@ -32,6 +32,13 @@ def callback_url(settings: Settings, marketplace: str) -> str:
     return f"{settings.base_url.rstrip('/')}/shops/callback/{marketplace}"
 
 
+def push_url(settings: Settings, marketplace: str) -> str:
+    """The push (webhook) URL to register with the marketplace (``ocop.marketplace.pushes``). Shopee
+    signs exactly this URL, so it is the public one (``OCOP_BASE_URL``), not whatever address a
+    request reached us on."""
+    return f"{settings.base_url.rstrip('/')}/push/{marketplace}"
+
+
 def sandbox_apps(settings: Settings) -> dict[str, AppCredentials]:
     secret = settings.resolved_secret_key().encode()
     apps = {}

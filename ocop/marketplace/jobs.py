@@ -26,6 +26,7 @@ from connectors.base import (
     RetryableError,
     ShopCredentials,
 )
+from ocop import db
 from ocop.jobs.queue import QUEUE_NAME
 from ocop.jobs.registry import cron, job
 from ocop.marketplace import listings, shops, stock
@@ -33,7 +34,7 @@ from ocop.marketplace.media import public_url, read_rendition
 from ocop.marketplace.payload import build_draft
 from ocop.marketplace.publishing import unlist_expired
 from ocop.marketplace.runtime import MarketRuntime, build_runtime
-from ocop.marketplace.sync import refresh_due_tokens, sync_all_orders, sync_statuses
+from ocop.marketplace.sync import backfill_all, reconcile, refresh_due_tokens, sync_all_orders, sync_statuses
 from ocop.marketplace.tables import Listing, Shop, SyncRun
 
 log = structlog.get_logger("ocop.publish")
@@ -137,7 +138,9 @@ async def _finish(listing: Listing, version: int, to_state: str, *, cause: str, 
 
 async def _upload_images(rt: MarketRuntime, listing: Listing, marketplace: str, shop_creds: ShopCredentials,
                          keys: tuple[str, ...]) -> tuple[str, ...]:
-    image_map = listing.image_map if isinstance(listing.image_map, dict) else {}
+    # piccolo hands JSON columns back as text from objects(): without reading it, every attempt
+    # uploaded every image again.
+    image_map = dict(db.json_value(listing.image_map, {}))
     client = rt.env.client(marketplace)
     ids = []
     for key in keys:
@@ -196,7 +199,7 @@ async def publish_listing(ctx: dict[str, Any], listing_id: int, version: int) ->
     shop = await Shop.objects().where(Shop.id == listing.shop).first()
     if shop is None or shop.status != "connected":
         await _finish(listing, version, "failed", cause=cause,
-                      reason="Gian hàng cần kết nối lại / the shop needs reconnecting",
+                      reason=listings.SHOP_NEEDS_RECONNECTING,
                       values={Listing.next_attempt_at: None})
         return "shop_disconnected"
     try:
@@ -270,6 +273,28 @@ async def sync_listing_status(ctx: dict[str, Any]) -> dict[str, int]:
 @cron(interval_setting="sync_interval_minutes", second=45, timeout_s=1200)
 async def sync_orders(ctx: dict[str, Any]) -> dict[str, int]:
     return await sync_all_orders(ctx["market"], record=_record)
+
+
+@cron(interval_setting="reconcile_interval_minutes", second=50, timeout_s=1800)
+async def reconcile_marketplaces(ctx: dict[str, Any]) -> dict[str, int]:
+    """The slow full pass: what the frequent passes never look at again (``ocop.marketplace.sync.reconcile``)."""
+    settings = ctx["settings"]
+    counts = await reconcile(ctx["market"], record=_record,
+                             lookback=timedelta(hours=settings.reconcile_lookback_hours))
+    if counts.get("requeued"):
+        await dispatch_due(ctx["redis"])
+    return counts
+
+
+HISTORY_BUDGET_S = 50.0
+"""A history run stops after this and the next minute's run goes on, so two runs never overlap."""
+
+
+@cron(minute=None, second=15, timeout_s=120)
+async def backfill_order_history(ctx: dict[str, Any]) -> dict[str, int]:
+    """Newly connected shops' order history, a window at a time (resumable: progress is on the shop)."""
+    return await backfill_all(ctx["market"], months=ctx["settings"].order_history_months, record=_record,
+                              budget_s=HISTORY_BUDGET_S)
 
 
 @cron(minute=set(range(0, 60, 5)), second=10, timeout_s=300)

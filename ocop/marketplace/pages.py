@@ -6,6 +6,7 @@ is named in the URL or chosen on the staff pages) and every action is audited.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar import Request, get, post
@@ -30,7 +31,7 @@ from ocop.marketplace import stock
 from ocop.marketplace.publishing import PublishError, request_publish, request_unlist
 from ocop.marketplace.reasons import cause_words, explain, halves, user_ids_of
 from ocop.marketplace.shops import ShopConnectError, authorize_url, complete_authorization, verify_state
-from ocop.marketplace.sync import sync_statuses
+from ocop.marketplace.sync import history_progress, sync_statuses
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
 from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
@@ -43,12 +44,19 @@ PAGE = {"include_in_schema": False, "guards": [requires_user]}
 
 # The sync page's words for run kinds and their counters, as (vi, en).
 SYNC_KINDS = {"status": ("Trạng thái tin đăng", "Listing status"), "orders": ("Đơn hàng", "Orders"),
-              "tokens": ("Làm mới quyền truy cập", "Access refresh")}
+              "tokens": ("Làm mới quyền truy cập", "Access refresh"),
+              "reconcile": ("Đối soát tin đăng", "Listing reconciliation"),
+              "reconcile_orders": ("Đối soát đơn hàng", "Order reconciliation"),
+              "history": ("Lịch sử đơn hàng", "Order history")}
 SYNC_COUNTS = {"checked": ("đã kiểm tra", "checked"), "changed": ("thay đổi", "changed"),
                "errors": ("lỗi", "errors"), "orders": ("đơn lưu", "orders stored"),
                "listed": ("đơn đọc được", "orders read"), "days": ("ngày", "days"),
                "refreshed": ("đã làm mới", "refreshed"), "failed": ("không làm mới được", "failed"),
-               "needs_reauth": ("cần kết nối lại", "need reconnecting")}
+               "needs_reauth": ("cần kết nối lại", "need reconnecting"),
+               "adopted": ("đã nhận lại từ sàn", "adopted from the marketplace"),
+               "missing": ("không có trên sàn", "not on the marketplace"),
+               "requeued": ("đăng lại", "published again"), "windows": ("khoảng thời gian", "windows"),
+               "shops": ("gian hàng", "shops"), "stock_due": ("tồn kho gửi lại", "stock pushed again")}
 
 
 # Why a shop could not be connected (the callback's ``?err=`` code), as (vi, en).
@@ -72,8 +80,24 @@ async def shops_page(request: Request[Any, Any, Any], me: Me) -> Template:
     rows = await Shop.select().where(Shop.producer == producer_id).order_by(Shop.marketplace)
     error = request.query_params.get("err", "")
     return render("marketplace/shops.html", producer=producer, shops=rows, names=NAMES,
+                  history={row["id"]: _history(row) for row in rows},
                   message=request.query_params.get("msg", ""),
                   error=CONNECT_ERRORS.get(error, CONNECT_ERRORS["exchange_failed"]) if error else None)
+
+
+def _history(shop: dict[str, Any]) -> dict[str, Any] | None:
+    """How far the shop's order history has been read, for people: percent, and the Vietnamese
+    days it reaches and aims at (``None`` before the backfill starts)."""
+    progress = history_progress(shop)
+    if progress is None:
+        return None
+    return {"percent": int(progress * 100), "done": progress >= 1.0,
+            "until": _vn_day(shop["history_until"]), "from": _vn_day(shop["history_from"])}
+
+
+def _vn_day(value: datetime) -> date:
+    """The Vietnamese calendar day of a stored time (a naive value is UTC, as SQLite hands it back)."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(VN_TZ).date()
 
 
 @get("/shops/connect/{marketplace:str}", **PAGE)

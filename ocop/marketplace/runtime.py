@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from redis.exceptions import RedisError
+
 from connectors.base import AuthExpiredError, RetryableError, ShopCredentials
 
 from ocop.marketplace.apps import MarketplaceEnv, build_env
@@ -16,6 +18,16 @@ from ocop.settings import Settings
 
 T = TypeVar("T")
 MAX_REFRESHES = 3
+REFRESH_LOCK_S = 10.0
+"""How long the per-shop refresh lock lives without its holder renewing it. A worker killed while
+refreshing leaves the lock behind, and the marketplace has already rotated the refresh token it
+presented: the next holder must present that old token again soon, while the marketplace still
+answers it with the new pair (the sandbox's reuse window is 60 s; real marketplaces' windows, if
+any, are unverified). A lock lasting as long as the longest refresh call (60 s before) made the
+next refresh come too late, the shop was marked "needs reconnecting" and every listing still to
+publish on it failed: the live holder renews the lock instead (:func:`_renewed_lock`)."""
+REFRESH_WAIT_S = 60.0
+"""How long a worker waits for another's refresh of the same shop before trying later."""
 
 
 @dataclass
@@ -35,7 +47,7 @@ class MarketRuntime:
             async with self._local_locks.setdefault(shop_id, asyncio.Lock()):
                 yield
             return
-        async with self.redis.lock(f"ocop:shop-refresh:{shop_id}", timeout=60, blocking_timeout=60):
+        async with _renewed_lock(self.redis, f"ocop:shop-refresh:{shop_id}"):
             yield
 
     async def with_fresh_token(self, shop: Any, op: Callable[[ShopCredentials], Awaitable[T]]) -> T:
@@ -74,6 +86,32 @@ class MarketRuntime:
                     setattr(shop, column, getattr(fresh, column))
                 return bool(fresh.status == "connected")
             return await shops.refresh(self.env, self.cipher, shop)
+
+
+@contextlib.asynccontextmanager
+async def _renewed_lock(redis: Any, name: str) -> AsyncIterator[None]:
+    """A Redis lock of :data:`REFRESH_LOCK_S`, renewed every third of it while held: a live
+    holder keeps it however long the marketplace takes, a dead one's lapses within seconds. Not
+    getting it within :data:`REFRESH_WAIT_S` is a passing state (``RetryableError``), not a crash."""
+    lock = redis.lock(name, timeout=REFRESH_LOCK_S, blocking_timeout=REFRESH_WAIT_S)
+    if not await lock.acquire():
+        raise RetryableError("another worker is still refreshing this shop's access")
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(REFRESH_LOCK_S / 3)
+            with contextlib.suppress(RedisError):  # a blip: renew at the next beat
+                await lock.reacquire()
+
+    renewer = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+        with contextlib.suppress(RedisError):  # lapsed meanwhile (LockError is one): nothing to free
+            await lock.release()
 
 
 def cipher_for(settings: Settings) -> TokenCipher:

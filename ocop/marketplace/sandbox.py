@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connectors.sandbox.config import SandboxAppConfig, SandboxConfig
-from ocop.marketplace.apps import sandbox_apps
+from connectors.sandbox.config import PushConfig, SandboxAppConfig, SandboxConfig
+from connectors.sandbox.push import PUSHING
+from ocop.marketplace.apps import push_url, sandbox_apps
 from ocop.settings import Settings
 
 
@@ -16,6 +17,12 @@ def sandbox_config(settings: Settings, **overrides: Any) -> SandboxConfig:
     answer was lost can be retried (see SandboxState.rotate_refresh)."""
     apps = [SandboxAppConfig(m, a.app_key, a.app_secret) for m, a in sandbox_apps(settings).items()]
     return SandboxConfig.default(apps=apps, **{"refresh_reuse_grace_s": 60.0, **overrides})
+
+
+def push_callbacks(settings: Settings) -> dict[str, PushConfig]:
+    """Our push endpoints as the sandbox apps' callback URLs: ``ocop serve`` and ``ocop demo`` give
+    them to the in-process sandbox, which then tells this service of changes as the marketplaces do."""
+    return {m: PushConfig(callback_url=push_url(settings, m)) for m in PUSHING}
 
 
 def start_embedded_sandbox(settings: Settings, **overrides: Any) -> tuple[str, Callable[[], None], Any]:

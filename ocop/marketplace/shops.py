@@ -10,6 +10,7 @@ state to the browser session that started the connection and makes it single-use
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from connectors.base import AuthExpiredError, ConnectorError, PermanentError, ShopCredentials, TokenSet
 from ocop import db
 from ocop.domain.errors import Refused
+from ocop.events import outbox as alert_outbox
 from ocop.marketplace.apps import MarketplaceEnv
 from ocop.marketplace.crypto import TokenCipher
 from ocop.marketplace.tables import Shop
@@ -104,6 +106,7 @@ async def complete_authorization(env: MarketplaceEnv, cipher: TokenCipher, secre
                                "Gian hàng này đã được kết nối với một chủ thể khác.")
     shop = existing or Shop(producer=producer_id, marketplace=marketplace, external_shop_id=tokens.shop_id)
     _apply_tokens(shop, tokens, cipher)
+    shop.authorization_expires_at = None  # a new consent: the marketplace's expiry warning no longer holds
     await shop.save()
     return shop
 
@@ -122,14 +125,28 @@ async def refresh(env: MarketplaceEnv, cipher: TokenCipher, shop: Shop) -> bool:
     shop.extra = _extra(shop)
     try:
         tokens = await env.client(shop.marketplace).refresh_token(credentials(shop, cipher))
-    except (PermanentError, AuthExpiredError):
-        shop.status = "needs_reauth"
-        shop.updated_at = datetime.now(UTC)
-        await shop.save([Shop.status, Shop.updated_at])
+    except (PermanentError, AuthExpiredError) as exc:
+        await mark_needs_reauth(shop, exc.message)
         return False
     _apply_tokens(shop, tokens, cipher)
     await shop.save()
     return True
+
+
+async def mark_needs_reauth(shop: Shop, why: str) -> None:
+    """The one place a shop becomes "needs reconnecting": its producer and the area's staff are
+    alerted in the same transaction, once per time it happens (not on every failed attempt)."""
+    now = datetime.now(UTC)
+    engine = Shop._meta.db
+    async with (contextlib.nullcontext() if engine.current_transaction.get() else db.write_transaction(engine)):
+        changed = await Shop.update({Shop.status: "needs_reauth", Shop.updated_at: now}).where(
+            (Shop.id == shop.id) & (Shop.status != "needs_reauth")).returning(Shop.id)
+        if changed:
+            await alert_outbox.record(alert_outbox.SHOP_REAUTH, shop.producer, shop=shop.id, at=now,
+                                      payload={"marketplace": shop.marketplace, "shop_name": shop.name,
+                                               "why": why[:500]})
+    shop.status = "needs_reauth"
+    shop.updated_at = now
 
 
 def due_for_refresh(shop: Shop, now: datetime | None = None) -> bool:

@@ -26,7 +26,17 @@ class Shop(Table, tablename="shop"):
     refresh_expires_at = Timestamptz(null=True, default=None)
     status = Varchar(length=20, default="connected")  # connected | needs_reauth | disconnected
     orders_synced_until = Timestamptz(null=True, default=None)
+    # The order history backfill (ocop.marketplace.sync.backfill_shop), newest first: begun at
+    # ``history_started_at``, it reads back to ``history_from``; everything updated between
+    # ``history_until`` and the start is read. Done when ``history_until`` reaches ``history_from``.
+    history_started_at = Timestamptz(null=True, default=None)
+    history_from = Timestamptz(null=True, default=None)
+    history_until = Timestamptz(null=True, default=None)
     extra = JSON(default={})  # e.g. TikTok shop_cipher, Lazada country
+    # When the seller's authorisation of our app ends, as the marketplace warned in a push (Shopee
+    # sends it 7 days ahead, an authorisation lasts a year; Lazada 48 hours ahead): the producer
+    # must authorise again before then.
+    authorization_expires_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -82,6 +92,7 @@ class Order(Table, tablename="market_order"):
     created_at = Timestamptz(index=True)
     updated_at = Timestamptz()
     buyer_province = Varchar(length=120, default="")
+    tracking_number = Varchar(length=64, default="")  # the carrier's, once the marketplace has one
 
 
 class OrderLine(Table, tablename="market_order_line"):
@@ -166,3 +177,27 @@ class StockHold(Table, tablename="stock_hold"):
     raw_status = Varchar(length=40, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PushEvent(Table, tablename="push_event"):
+    """A push (webhook) a marketplace sent us, stored as received before it is acknowledged, then
+    handled by a job (``ocop.marketplace.pushes``). ``dedupe_key`` is unique: a repeat of the same
+    event (marketplaces push at least once) is stored once and handled once. ``event_at`` is the
+    marketplace's own time of the change, which keeps an event that arrives late from undoing a
+    newer one."""
+
+    marketplace = Varchar(length=16)
+    app_key = Varchar(length=64, default="")
+    shop_external_id = Varchar(length=64, default="", index=True)
+    kind = Varchar(length=24)  # order | tracking | item | deauthorized | auth_expiry | other
+    code = Varchar(length=32, default="")  # the marketplace's own event code or type
+    object_id = Varchar(length=64, default="")  # order id or item id the event is about
+    event_at = Timestamptz(null=True, default=None)
+    dedupe_key = Varchar(length=200, unique=True)
+    received_at = Timestamptz(default=TimestamptzNow(), index=True)
+    detail = Varchar(length=200, default="")  # what the push claims besides: tracking number, expiry time
+    payload = Text(default="")  # the raw body as received (UTF-8)
+    status = Varchar(length=16, default="queued", index=True)  # queued | done | stale | ignored | failed
+    attempts = Integer(default=0)
+    handled_at = Timestamptz(null=True, default=None)
+    error = Text(default="")

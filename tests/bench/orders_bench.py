@@ -1,7 +1,11 @@
 """Ingest 100,000 marketplace orders (≈2 lines each) through ``ingest_orders`` on SQLite and on
 PostgreSQL; prints orders/s, peak RSS and the ratio to a bare executemany of the same rows.
 
-    .venv/bin/python tests/bench/orders_bench.py [--orders 100000] [--variants]
+    .venv/bin/python tests/bench/orders_bench.py [--orders 100000] [--recent] [--variants]
+
+``--recent`` places every order within the last day, so each one not cancelled is also a "new
+order" alert written by the ingest (``ocop.events``); by default they are months old, as a history
+read is, and no alert is written.
 
 ``--variants``: the ten products sell as two variants each, and the orders name the variants' SKUs
 (each line then holds its variant's units in the stock ledger).
@@ -35,12 +39,13 @@ from ocop.producers.tables import Producer  # noqa: E402
 from tests.support.servers import postgres_server  # noqa: E402
 
 
-def make_orders(n: int, skus: list[str]) -> list[MarketOrder]:
+def make_orders(n: int, skus: list[str], *, recent: bool = False) -> list[MarketOrder]:
     rng = random.Random(7)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start = datetime.now(UTC) - timedelta(days=1) if recent else datetime(2026, 1, 1, tzinfo=UTC)
+    step = timedelta(days=1) / max(n, 1) if recent else timedelta(minutes=5)
     out = []
     for i in range(n):
-        created = start + timedelta(minutes=5 * i)
+        created = start + step * i
         lines = tuple(OrderLine(seller_sku=sku, external_item_id=str(100 + k), name=f"Sản phẩm {sku}",
                                 quantity=rng.randint(1, 3), unit_price_vnd=rng.choice((45000, 95000, 180000)),
                                 total_vnd=0)
@@ -96,10 +101,11 @@ def bare_sqlite(path: Path, orders: list[MarketOrder]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--recent", action="store_true", help="orders of the last day: each one is a new-order alert")
     parser.add_argument("--variants", action="store_true", help="orders on the products' variant SKUs")
     args = parser.parse_args()
     skus = [f"S{n}-{k}" for n in range(10) for k in range(2)] if args.variants else [f"S{n}" for n in range(10)]
-    orders = make_orders(args.orders, skus)
+    orders = make_orders(args.orders, skus, recent=args.recent)
     lines = sum(len(o.lines) for o in orders)
     with tempfile.TemporaryDirectory() as tmp:
         base = bare_sqlite(Path(tmp) / "bare.db", orders)

@@ -16,13 +16,11 @@ from pathlib import Path
 import pytest
 
 from connectors.base import ConnectorError
-from ocop.catalog.tables import Certificate, Image, Product
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.publishing import request_publish
 from ocop.marketplace.sync import sync_shop_orders, sync_statuses
 from ocop.marketplace.tables import Listing, ListingEvent, Order, Shop
-from ocop.storage import media_store
-from tests.ocop.marketplace.conftest import TEST_SECRET, connect_shop, jpeg, make_producer
+from tests.ocop.marketplace.conftest import TEST_SECRET, connect_shop, make_producer, make_products
 
 PRODUCTS = 300
 MARKETS = ("shopee", "lazada")
@@ -40,17 +38,7 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 async def test_chaos_publish_and_order_sync(db, rt, sandbox, settings, redis_url, arq_redis, tmp_path: Path) -> None:
     producer = await make_producer()
     shops = [await connect_shop(rt, producer, m) for m in MARKETS]
-    key = await media_store(settings).put(jpeg())
-    rendition = {"key": key, "width": 800, "height": 800, "bytes": 1}
-    products = [Product(producer=producer, sku=f"CH-{n:04d}", name=f"Đặc sản thử nghiệm {n}", name_folded=f"dac san {n}",
-                        ocop_group=1 + n % 5, description="Sản phẩm OCOP thử nghiệm.", unit="hộp", weight_g=500,
-                        length_mm=200, width_mm=150, height_mm=80, price_vnd=50000 + n * 100, stock=10,
-                        status="active") for n in range(PRODUCTS)]
-    await Product.insert(*products)
-    ids = [p["id"] for p in await Product.select(Product.id).order_by(Product.id)]
-    await Certificate.insert(*[Certificate(product=i, stars=3 + i % 3, decision_number="1/QĐ-UBND") for i in ids])
-    await Image.insert(*[Image(product=i, original_key=key, status="ready",
-                               renditions={m: rendition for m in MARKETS}) for i in ids])
+    ids = await make_products(settings, producer, PRODUCTS, "CH-", MARKETS)
     for shop in shops:
         for product_id in ids:
             await request_publish(product_id, shop.id, cause="chaos")

@@ -16,7 +16,7 @@ from ocop.web.i18n import CATALOG_DIR, format_date, gettext, negotiate
 from tests.ocop.web.support import login, make_producer, make_user, post_form
 
 REPO = Path(__file__).resolve().parents[3]
-FEATURES = ("accounts", "catalog", "producers", "web", "imports", "marketplace", "reports")
+FEATURES = ("accounts", "catalog", "producers", "web", "imports", "marketplace", "reports", "alerts")
 
 
 def _template_messages() -> set[str]:

@@ -29,6 +29,7 @@ from playwright.async_api import Page, expect
 from vietnam_provinces import Ward
 
 from ocop.catalog.tables import Certificate, Product
+from ocop.alerts import dispatch
 from ocop.marketplace.apps import sandbox_base_url
 from ocop.marketplace.runtime import build_runtime
 from ocop.marketplace.sync import sync_all_orders
@@ -95,14 +96,15 @@ def checks_path(name: str) -> Path:
     return ARTIFACTS / f"{name}.png"
 
 
-async def _sync_orders(settings: Settings, shop: Shop, count: int) -> None:
-    """The marketplace has orders; the scheduler's order sync (run here, once) brings them in."""
+async def _sync_orders(settings: Settings, shop: Shop, count: int, *, days: float = 20) -> None:
+    """The marketplace has orders (placed over the last ``days``); the scheduler's order sync (run
+    here, once) brings them in."""
     import time
 
     now = time.time()
     httpx.post(f"{sandbox_base_url(settings)}/_admin/orders", json={
         "marketplace": shop.marketplace, "shop_id": shop.external_shop_id, "count": count,
-        "since": now - 20 * 86400, "until": now - 3600}).raise_for_status()
+        "since": now - days * 86400, "until": now - 60}).raise_for_status()
     rt = build_runtime(settings, redis=None, timeout_s=10)
     try:
         await sync_all_orders(rt)
@@ -228,6 +230,23 @@ async def test_producer_journey_on_a_phone(service, tmp_path: Path) -> None:
         await checks.check("p16-bad-period", expected_status=400)
         await page.goto(f"{base}/producer")
         await checks.check("p17-profile")
+        await _sync_orders(settings, shop, 2, days=0.02)  # two new orders: the bell counts them
+        await dispatch.process_events(settings, zalo_on=False)
+        await page.goto(f"{base}/notifications")
+        await expect(page.locator(".bell .count")).to_be_visible()
+        await expect(page.locator("main")).to_contain_text("Đơn hàng mới trên Shopee")
+        await checks.check("p19-notifications")
+        await page.click("button:has-text('Đánh dấu tất cả đã đọc')")
+        await expect(page.locator(".bell .count")).to_have_count(0)
+        await page.click("main a:has-text('Cách nhận thông báo')")
+        await page.fill("#f-quiet_start", "21:00")
+        await page.fill("#f-quiet_end", "06:00")
+        await page.click("main button[type=submit]")
+        await expect(page.locator("main")).to_contain_text("Đã lưu.")
+        await checks.check("p20-notification-settings")
+        await page.click("main a:has-text('Mức báo sắp hết hàng')")
+        await expect(page.locator("main")).to_contain_text("Bánh tráng nước dừa Tam Quan")
+        await checks.check("p21-stock-levels")
         await page.goto(f"{base}/khong-co-trang-nay")
         await expect(page.locator("h1")).to_have_text("Không tìm thấy.")
         await checks.check("p18-not-found", expected_status=404)

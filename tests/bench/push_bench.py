@@ -1,0 +1,256 @@
+"""From an order placed on the marketplace to the order in ocop, with pushes and with polling only,
+through the real pieces: the sandbox marketplace's HTTP server (pushing), ``ocop serve`` (the push
+endpoints), a real Redis and an ``ocop worker`` process.
+
+    .venv/bin/python tests/bench/push_bench.py [--orders 30] [--polled 8] [--postgres]
+
+A product is live on Shopee, Lazada and TikTok Shop. Reported:
+
+- acknowledgement: the time ``POST /push/{marketplace}`` takes to answer a signed push (verify,
+  store, enqueue), p50 and p95 over many pushes (the marketplaces' deadline: Lazada 500 ms; ours
+  200 ms);
+- with pushes: for each order placed on the sandbox, the time until its row is in ocop's database
+  and until the dashboard's query (``ocop.reports.kpis.sales_totals``, this month, everything) counts
+  it; p50 and p95 (target p95 <= 5 s);
+- polling only (pushes off; the baseline in the same run): the same, with the order sync at its
+  shortest interval (1 minute; ``OCOP_SYNC_INTERVAL_MINUTES``, default 15, so the default is 15 times
+  slower still);
+- peak RSS of this process (the sandbox included) and of the service processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import httpx  # noqa: E402
+from arq.connections import create_pool  # noqa: E402
+
+from connectors.sandbox.config import PushConfig  # noqa: E402
+from connectors.sandbox.push import signature  # noqa: E402
+from ocop import db, piccolo_app  # noqa: E402
+from ocop.domain.dates import VN_TZ  # noqa: E402
+from ocop.jobs.queue import redis_settings  # noqa: E402
+from ocop.marketplace import shops as shop_service  # noqa: E402
+from ocop.marketplace.apps import push_url, sandbox_apps  # noqa: E402
+from ocop.marketplace.runtime import build_runtime  # noqa: E402
+from ocop.marketplace.sandbox import start_embedded_sandbox  # noqa: E402
+from ocop.marketplace.tables import Order  # noqa: E402
+from ocop.reports.kpis import sales_totals  # noqa: E402
+from ocop.reports.period import month_period  # noqa: E402
+from ocop.reports.scope import Scope  # noqa: E402
+from ocop.settings import Settings  # noqa: E402
+from tests.ocop.marketplace.conftest import consent  # noqa: E402
+from tests.ocop.web.support import make_producer  # noqa: E402
+from tests.bench.stock_bench import database, pct, publish  # noqa: E402
+from tests.support.servers import free_port, redis_server  # noqa: E402
+
+MARKETS = ("shopee", "lazada", "tiktok")
+SECRET = "bench-secret-0123456789abcdef0123"
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Process:
+    """An ``ocop`` process (``serve`` or ``worker``)."""
+
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
+        self.env, self.log, self.args = env, log, args
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "ocop", *self.args], env=self.env, cwd=REPO,
+                                         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+async def dashboard_orders() -> int:
+    return (await sales_totals(month_period(datetime.now(VN_TZ).date()), Scope())).orders
+
+
+async def wait_arrivals(pending: dict[str, float], base: int, timeout_s: float) -> tuple[list[float], list[float]]:
+    """Until every pending order (id → placed at, perf_counter) is in the database and counted by the
+    dashboard: the two latencies of each."""
+    in_db: list[float] = []
+    on_dashboard: list[float] = []
+    seen: dict[str, float] = {}
+    counted = 0
+    deadline = time.perf_counter() + timeout_s
+    total = len(pending)
+    while len(on_dashboard) < total and time.perf_counter() < deadline:
+        now = time.perf_counter()
+        rows = await Order.select(Order.marketplace_order_id).where(Order.marketplace_order_id.is_in(list(pending)))
+        for row in rows:
+            oid = row["marketplace_order_id"]
+            if oid not in seen:
+                seen[oid] = now
+                in_db.append(now - pending[oid])
+        orders = await dashboard_orders() - base
+        while counted < min(orders, len(seen)):
+            # the dashboard counts orders, not which: the k-th counted is the k-th to arrive
+            oid = sorted(seen, key=seen.get)[counted]  # type: ignore[arg-type]
+            on_dashboard.append(now - pending[oid])
+            counted += 1
+        await asyncio.sleep(0.02)
+    return in_db, on_dashboard
+
+
+async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_url: str) -> int:
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    settings = Settings(var_dir=tmp / "var", secret_key=SECRET, sandbox=True, sandbox_port=free_port(),
+                        marketplace_timeout_s=2.0, base_url=site)
+    sandbox_url, stop_sandbox, state = start_embedded_sandbox(settings, review_seconds=0.0, rejection_share=0.0,
+                                                              orders_per_hour=0.0, access_token_ttl_s=3600)
+    settings = settings.with_overrides(sandbox_url=sandbox_url)
+    engine = db.engine_from_url(database_url)
+    await piccolo_app.migrate(engine)
+    await db.prepare(engine)
+    redis = await create_pool(redis_settings(redis_url))
+    await redis.flushdb()
+    rt = build_runtime(settings, redis=redis, timeout_s=2.0)
+    env = {**os.environ, "OCOP_DATABASE_URL": database_url, "OCOP_REDIS_URL": redis_url, "OCOP_SECRET_KEY": SECRET,
+           "OCOP_SANDBOX_URL": sandbox_url, "OCOP_VAR_DIR": str(tmp / "var"), "OCOP_MARKETPLACE_TIMEOUT_S": "2",
+           "OCOP_BASE_URL": site, "OCOP_SYNC_INTERVAL_MINUTES": "60", "OCOP_LOG_LEVEL": "warning",
+           "OCOP_API_RATE_PER_MIN": "0"}
+    server = Process(env, tmp / "serve.log", "serve", "--host", "127.0.0.1", "--port", str(port))
+    worker = Process(env, tmp / "worker.log", "worker")
+    server.start()
+    worker.start()
+    rng = random.Random(15)
+    failed = 0
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{site}/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            producer = await make_producer("HTX Bench Gia Lai", "0100109106")
+            shops = []
+            for market in MARKETS:
+                back = consent(shop_service.authorize_url(rt.env, settings.resolved_secret_key(), producer, market))
+                shops.append(await shop_service.complete_authorization(
+                    rt.env, rt.cipher, settings.resolved_secret_key(), market, code=back["code"],
+                    state=back["state"], shop_id=back.get("shop_id")))
+            _, sku = await publish(rt, settings, redis, shops, producer, 100_000)
+
+            # ---------------------------------------------------------- acknowledgement time
+            apps = sandbox_apps(settings)
+            acks: list[float] = []
+            for n in range(args.acks):
+                market = MARKETS[n % 3]
+                body = (b'{"shop_id": 1, "code": 5, "timestamp": %d, "data": {"n": %d}}' % (time.time(), n)
+                        if market == "shopee" else
+                        b'{"seller_id": "1", "message_type": 99, "data": {"n": %d}}' % n if market == "lazada" else
+                        b'{"type": 99, "tts_notification_id": "b%d", "shop_id": "1", "data": {}}' % n)
+                sign = signature(market, push_url(settings, market), apps[market].app_key, apps[market].app_secret,
+                                 body)
+                started = time.perf_counter()
+                answer = await client.post(f"{site}/push/{market}", content=body, headers={"Authorization": sign})
+                acks.append(time.perf_counter() - started)
+                if answer.status_code != 200:
+                    print(f"acknowledgement: {market} answered {answer.status_code} {answer.text[:200]}")
+                    failed = 1
+            a50, a95 = pct(acks, 0.5) * 1000, pct(acks, 0.95) * 1000
+            print(f"acknowledgement of a signed push ({args.acks} pushes, {args.database}): p50 {a50:.1f} ms, "
+                  f"p95 {a95:.1f} ms (target <= 200 ms: {'MET' if a95 <= 200 else 'NOT MET'})")
+            failed |= a95 > 200
+
+            # ---------------------------------------------------------- with pushes
+            for market in MARKETS:
+                state.config.pushes[market] = PushConfig(callback_url=push_url(settings, market))
+            await asyncio.sleep(1.0)  # the sandbox looks at the shops once before pushing their changes
+            in_db: list[float] = []
+            on_board: list[float] = []
+            for n in range(args.orders):
+                shop = shops[n % 3]
+                base = await dashboard_orders()
+                order = state.place_order(shop.marketplace, shop.external_shop_id, sku, 1)
+                assert order is not None
+                got_db, got_board = await wait_arrivals({order.order_id: time.perf_counter()}, base, 30)
+                if not got_board:
+                    print(f"with pushes: order {order.order_id} ({shop.marketplace}) not in ocop within 30 s")
+                    failed = 1
+                in_db += got_db
+                on_board += got_board
+                await asyncio.sleep(rng.uniform(0.05, 0.3))
+            d50, d95, b50, b95 = (pct(in_db, 0.5), pct(in_db, 0.95), pct(on_board, 0.5), pct(on_board, 0.95))
+            print(f"with pushes: {len(on_board)}/{args.orders} orders (Shopee, Lazada, TikTok Shop in turn): "
+                  f"to the database p50 {d50:.2f} s, p95 {d95:.2f} s; on the dashboard query p50 {b50:.2f} s, "
+                  f"p95 {b95:.2f} s (target p95 <= 5 s: {'MET' if b95 <= 5 else 'NOT MET'})")
+            failed |= not (b95 <= 5)
+
+            # ---------------------------------------------------------- polling only (baseline)
+            for market in MARKETS:
+                state.config.pushes[market] = PushConfig()
+            worker.stop()
+            worker.env = {**env, "OCOP_SYNC_INTERVAL_MINUTES": "1"}
+            worker.start()
+            base = await dashboard_orders()
+            pending: dict[str, float] = {}
+            spread = 75.0
+            for n in range(args.polled):
+                await asyncio.sleep(spread / args.polled * rng.uniform(0.5, 1.5))
+                shop = shops[n % 3]
+                order = state.place_order(shop.marketplace, shop.external_shop_id, sku, 1)
+                assert order is not None
+                pending[order.order_id] = time.perf_counter()
+            got_db, got_board = await wait_arrivals(pending, base, 150)
+            p50, p95, q50, q95 = pct(got_db, 0.5), pct(got_db, 0.95), pct(got_board, 0.5), pct(got_board, 0.95)
+            print(f"polling only, every 1 minute: {len(got_board)}/{args.polled} orders: to the database "
+                  f"p50 {p50:.1f} s, p95 {p95:.1f} s; on the dashboard query p50 {q50:.1f} s, p95 {q95:.1f} s "
+                  f"(at the default 15-minute interval: about 15 times that); each: "
+                  f"{', '.join(f'{v:.1f}' for v in sorted(got_board))} s")
+            if got_board:
+                print(f"ratio polling/pushes on the dashboard query: p50 {q50 / b50:.0f}x, p95 {q95 / b95:.0f}x")
+            pushed = state.pusher.overview()["counts"]
+            print(f"sandbox pushes: {pushed}")
+            print(f"peak RSS: this process (sandbox included) "
+                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB", end="")
+    finally:
+        server.stop()
+        worker.stop()
+        print(f"; ocop serve and worker (largest child) "
+              f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
+        await rt.aclose()
+        await redis.aclose()
+        await db.close(engine)
+        stop_sandbox()
+    return failed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=30, help="orders followed one by one with pushes")
+    parser.add_argument("--polled", type=int, default=8, help="orders followed with polling only")
+    parser.add_argument("--acks", type=int, default=300, help="signed pushes timed for the acknowledgement")
+    parser.add_argument("--postgres", dest="database", action="store_const", const="postgres", default="sqlite")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, redis_server() as redis_url, database(args.database, Path(tmp)) as url:
+        sys.exit(asyncio.run(bench(args, Path(tmp), redis_url, url)))
+
+
+if __name__ == "__main__":
+    main()

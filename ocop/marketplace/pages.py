@@ -35,7 +35,7 @@ from ocop.marketplace.sync import history_progress, sync_statuses
 from ocop.marketplace.tables import Listing, ListingEvent, Shop, SyncRun
 from ocop.marketplaces import NAMES
 from ocop.producers.tables import Producer
-from ocop.reports.variant_sales import product_sales
+from ocop.marketplace.variant_sales import product_sales
 from ocop.logs import log
 from ocop.web.render import client_ip, id_param, render, see_other
 

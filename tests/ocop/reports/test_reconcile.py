@@ -21,7 +21,7 @@ from ocop.producers.tables import Producer
 from ocop.reports import kpis
 from ocop.reports.period import Period
 from ocop.reports.scope import Filters, Scope
-from ocop.reports.variant_sales import product_sales
+from ocop.marketplace.variant_sales import product_sales
 from tests.ocop.marketplace.conftest import connect_shop, make_producer, make_product, run_worker_burst
 from tests.ocop.marketplace.test_variant_stock import with_variants
 from tests.ocop.reports.conftest import COMMUNE_A, GIA_LAI

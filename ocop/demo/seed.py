@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
+import msgspec
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from ocop.accounts.services import NewUser, create_user
@@ -16,6 +17,8 @@ from ocop.accounts.tables import User
 from media.store import Store
 from ocop.catalog.jobs import normalize_image_row
 from ocop.catalog.tables import Certificate, Image, Product
+from ocop.catalog.variant_store import write_variants
+from ocop.catalog.variants import VariantInput, check_variation, normalise_variation, rollup, variation_json
 from ocop.demo.photos import product_photo
 from ocop.domain.text import fold
 from ocop.producers.tables import Producer
@@ -91,6 +94,8 @@ async def seed(today: date | None = None, *, store: Store | None = None) -> Seed
                                   width_mm=width, height_mm=height, price_vnd=item["price_vnd"], stock=item["stock"],
                                   shelf_life_days=item["shelf_life_days"], status="active")
                 await product.save()
+                if item.get("variants"):  # a product sold in sizes and packs, like most OCOP goods
+                    await _add_variants(product, item)
                 if store is not None:
                     photo = product_photo(item["name"], item["unit"], item["group"])
                     image = Image(product=product.id, position=0, original_key=await store.put(photo, "image/jpeg"),
@@ -113,6 +118,20 @@ async def seed(today: date | None = None, *, store: Store | None = None) -> Seed
         report.logins.append((username, role))
     report.logins += await add_producer_logins()
     return report
+
+
+async def _add_variants(product: Product, item: dict[str, Any]) -> None:
+    """The catalogue's variants, checked by the same rule as the form (a demo that breaks it fails
+    loudly), with the product's own price and stock rolled up from them."""
+    attributes = normalise_variation(item["variation"])
+    variants = [msgspec.convert(v, VariantInput) for v in item["variants"]]
+    errors = check_variation(attributes, variants)
+    if errors:
+        raise ValueError(f"demo catalogue: {item['sku']}: {errors}")
+    await write_variants(int(product.id), variants)
+    totals = rollup(variants)
+    await Product.update({Product.variation: variation_json(attributes), Product.price_vnd: totals.price_vnd,
+                          Product.stock: totals.stock}).where(Product.id == product.id)
 
 
 def _logins(catalog: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

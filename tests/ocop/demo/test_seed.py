@@ -17,7 +17,8 @@ from vietnam_provinces import Ward
 from ocop.accounts.passwords import verify_password
 from ocop.accounts.tables import User
 from media.store import LocalStore
-from ocop.catalog.tables import Certificate, Image, Product
+from ocop.catalog.tables import Certificate, Image, Product, Variant
+from ocop.db import json_value
 from ocop.demo.seed import DEMO_PASSWORD, seed
 from ocop.domain.text import fold
 from ocop.producers.tables import Producer
@@ -41,6 +42,15 @@ async def test_seed_is_realistic_valid_and_idempotent(db, tmp_path: Path) -> Non
         assert isinstance(product["price_vnd"], int) and product["price_vnd"] > 0
     stars = {c["stars"] for c in await Certificate.select(Certificate.stars)}
     assert stars == {3, 4, 5}
+    # one product sells in sizes and packs: its own price and stock are its variants' lowest and sum
+    coffee = await Product.objects().where(Product.sku == "CAPHE-500").first()
+    variants = await Variant.select().where(Variant.product == coffee.id).order_by(Variant.position)
+    assert [(v["option1"], v["option2"]) for v in variants] == [
+        ("250 g", "Túi"), ("250 g", "Hộp quà"), ("500 g", "Túi"), ("500 g", "Hộp quà")]
+    assert [a["name"] for a in json_value(coffee.variation)] == ["Khối lượng", "Quy cách"]
+    assert coffee.price_vnd == min(v["price_vnd"] for v in variants)
+    assert coffee.stock == sum(v["stock"] for v in variants)
+    assert await Variant.count() == 4  # the second seed added none
     for cert in await Certificate.select():
         months = (cert["expires_on"].year - cert["issued_on"].year) * 12 + cert["expires_on"].month - cert["issued_on"].month
         assert months == 36

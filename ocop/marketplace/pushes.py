@@ -38,7 +38,7 @@ from connectors.shopee import signing as shopee_signing
 from connectors.tiktok import signing as tiktok_signing
 from ocop.jobs.queue import QUEUE_NAME
 from ocop.jobs.registry import cron, job
-from ocop.marketplace import stock, sync
+from ocop.marketplace import sync
 from ocop.marketplace.apps import push_url
 from ocop.marketplace.push_rules import event_is_stale, order_is_newer
 from ocop.marketplace.runtime import MarketRuntime
@@ -206,7 +206,7 @@ async def _reread_orders(rt: MarketRuntime, shop: Shop, order_id: str) -> str:
         o.updated_at)]
     if fresh:
         await sync.ingest_orders(shop.id, fresh)
-        await stock.kick(rt.redis)
+        await sync.orders_stored(rt.redis)
     return "done"
 
 

@@ -132,6 +132,15 @@ async def _upsert_postgres(conn: Any, shop_id: int, orders: list[MarketOrder]) -
     return {r["marketplace_order_id"]: r["id"] for r in rows}
 
 
+async def orders_stored(redis: Any) -> None:
+    """Once :func:`ingest_orders` has committed, wake who acts on new orders now rather than at their
+    tick: the stock pushes (the other marketplaces hear of the sale) and the alerts outbox (the
+    producer hears of the order). Every path that stores orders — polling, the history backfill,
+    pushes — calls this one; the push path once waited for the alerts' 10 s tick."""
+    await stock.kick(redis)
+    await alert_outbox.kick(redis)
+
+
 async def ingest_orders(shop_id: int, orders: Sequence[MarketOrder]) -> int:
     """Upsert orders and replace their lines in one transaction with a handful of statements
     (SQLite: driver executemany; PostgreSQL: one unnest upsert returning ids, then COPY for the
@@ -258,8 +267,7 @@ async def read_window(rt: MarketRuntime, shop: Shop, since: datetime, until: dat
             failure = failure or exc
             continue
         stored += await ingest_orders(shop.id, found)
-        await stock.kick(rt.redis)  # the other marketplaces hear of it now, not at the dispatcher's tick
-        await alert_outbox.kick(rt.redis)  # and the producer of the new orders
+        await orders_stored(rt.redis)
     if failure is not None:
         raise failure
     return {"orders": stored, "listed": len(refs)}

@@ -48,15 +48,17 @@ from ocop.marketplace import shops as shop_service  # noqa: E402
 from ocop.marketplace.apps import push_url, sandbox_apps  # noqa: E402
 from ocop.marketplace.runtime import build_runtime  # noqa: E402
 from ocop.marketplace.sandbox import start_embedded_sandbox  # noqa: E402
+from ocop.alerts.tables import Notification  # noqa: E402
+from ocop.events.outbox import NEW_ORDER  # noqa: E402
 from ocop.marketplace.tables import Order  # noqa: E402
 from ocop.reports.kpis import sales_totals  # noqa: E402
 from ocop.reports.period import month_period  # noqa: E402
 from ocop.reports.scope import Scope  # noqa: E402
 from ocop.settings import Settings  # noqa: E402
 from tests.ocop.marketplace.conftest import consent  # noqa: E402
-from tests.ocop.web.support import make_producer  # noqa: E402
+from tests.ocop.web.support import make_producer, make_user  # noqa: E402
 from tests.bench.stock_bench import database, pct, publish  # noqa: E402
-from tests.support.servers import free_port, redis_server  # noqa: E402
+from tests.support.servers import free_port, redis_server, sandbox_port  # noqa: E402
 
 MARKETS = ("shopee", "lazada", "tiktok")
 SECRET = "bench-secret-0123456789abcdef0123"
@@ -89,16 +91,23 @@ async def dashboard_orders() -> int:
     return (await sales_totals(month_period(datetime.now(VN_TZ).date()), Scope())).orders
 
 
-async def wait_arrivals(pending: dict[str, float], base: int, timeout_s: float) -> tuple[list[float], list[float]]:
-    """Until every pending order (id → placed at, perf_counter) is in the database and counted by the
-    dashboard: the two latencies of each."""
+async def notified(user_id: int) -> int:
+    """The producer's new-order notifications (the in-app list gets every event, one per order)."""
+    return await Notification.count().where((Notification.user == user_id) & (Notification.kind == NEW_ORDER))
+
+
+async def wait_arrivals(pending: dict[str, float], base: int, timeout_s: float, *, user_id: int,
+                        notes_base: int) -> tuple[list[float], list[float], list[float]]:
+    """Until every pending order (id → placed at, perf_counter) is in the database, counted by the
+    dashboard and in the producer's notifications: the three latencies of each."""
     in_db: list[float] = []
     on_dashboard: list[float] = []
+    in_notes: list[float] = []
     seen: dict[str, float] = {}
     counted = 0
     deadline = time.perf_counter() + timeout_s
     total = len(pending)
-    while len(on_dashboard) < total and time.perf_counter() < deadline:
+    while (len(on_dashboard) < total or len(in_notes) < total) and time.perf_counter() < deadline:
         now = time.perf_counter()
         rows = await Order.select(Order.marketplace_order_id).where(Order.marketplace_order_id.is_in(list(pending)))
         for row in rows:
@@ -112,14 +121,18 @@ async def wait_arrivals(pending: dict[str, float], base: int, timeout_s: float) 
             oid = sorted(seen, key=seen.get)[counted]  # type: ignore[arg-type]
             on_dashboard.append(now - pending[oid])
             counted += 1
+        notes = await notified(user_id) - notes_base
+        while len(in_notes) < min(notes, len(seen)):  # likewise: the k-th notification, the k-th order
+            oid = sorted(seen, key=seen.get)[len(in_notes)]  # type: ignore[arg-type]
+            in_notes.append(now - pending[oid])
         await asyncio.sleep(0.02)
-    return in_db, on_dashboard
+    return in_db, on_dashboard, in_notes
 
 
 async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_url: str) -> int:
     port = free_port()
     site = f"http://127.0.0.1:{port}"
-    settings = Settings(var_dir=tmp / "var", secret_key=SECRET, sandbox=True, sandbox_port=free_port(),
+    settings = Settings(var_dir=tmp / "var", secret_key=SECRET, sandbox=True, sandbox_port=sandbox_port(),
                         marketplace_timeout_s=2.0, base_url=site)
     sandbox_url, stop_sandbox, state = start_embedded_sandbox(settings, review_seconds=0.0, rejection_share=0.0,
                                                               orders_per_hour=0.0, access_token_ttl_s=3600)
@@ -148,13 +161,14 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
                         break
                 await asyncio.sleep(0.1)
             producer = await make_producer("HTX Bench Gia Lai", "0100109106")
+            user_id = await make_user("bench.producer", "producer", producer_id=producer)
             shops = []
             for market in MARKETS:
                 back = consent(shop_service.authorize_url(rt.env, settings.resolved_secret_key(), producer, market))
                 shops.append(await shop_service.complete_authorization(
                     rt.env, rt.cipher, settings.resolved_secret_key(), market, code=back["code"],
                     state=back["state"], shop_id=back.get("shop_id")))
-            _, sku = await publish(rt, settings, redis, shops, producer, 100_000)
+            _, (sku,) = await publish(rt, settings, redis, shops, producer, 100_000)
 
             # ---------------------------------------------------------- acknowledgement time
             apps = sandbox_apps(settings)
@@ -184,23 +198,30 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
             await asyncio.sleep(1.0)  # the sandbox looks at the shops once before pushing their changes
             in_db: list[float] = []
             on_board: list[float] = []
+            in_notes: list[float] = []
             for n in range(args.orders):
                 shop = shops[n % 3]
-                base = await dashboard_orders()
+                base, notes_base = await dashboard_orders(), await notified(user_id)
                 order = state.place_order(shop.marketplace, shop.external_shop_id, sku, 1)
                 assert order is not None
-                got_db, got_board = await wait_arrivals({order.order_id: time.perf_counter()}, base, 30)
-                if not got_board:
-                    print(f"with pushes: order {order.order_id} ({shop.marketplace}) not in ocop within 30 s")
+                got_db, got_board, got_notes = await wait_arrivals(
+                    {order.order_id: time.perf_counter()}, base, 30, user_id=user_id, notes_base=notes_base)
+                if not got_board or not got_notes:
+                    print(f"with pushes: order {order.order_id} ({shop.marketplace}) not in ocop "
+                          f"(dashboard and notifications) within 30 s")
                     failed = 1
                 in_db += got_db
                 on_board += got_board
+                in_notes += got_notes
                 await asyncio.sleep(rng.uniform(0.05, 0.3))
             d50, d95, b50, b95 = (pct(in_db, 0.5), pct(in_db, 0.95), pct(on_board, 0.5), pct(on_board, 0.95))
             print(f"with pushes: {len(on_board)}/{args.orders} orders (Shopee, Lazada, TikTok Shop in turn): "
                   f"to the database p50 {d50:.2f} s, p95 {d95:.2f} s; on the dashboard query p50 {b50:.2f} s, "
                   f"p95 {b95:.2f} s (target p95 <= 5 s: {'MET' if b95 <= 5 else 'NOT MET'})")
-            failed |= not (b95 <= 5)
+            n50, n95 = pct(in_notes, 0.5), pct(in_notes, 0.95)
+            print(f"with pushes: in the producer's notifications p50 {n50:.2f} s, p95 {n95:.2f} s "
+                  f"(target p95 <= 5 s: {'MET' if n95 <= 5 else 'NOT MET'})")
+            failed |= not (b95 <= 5) or not (n95 <= 5)
 
             # ---------------------------------------------------------- polling only (baseline)
             for market in MARKETS:
@@ -208,7 +229,7 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
             worker.stop()
             worker.env = {**env, "OCOP_SYNC_INTERVAL_MINUTES": "1"}
             worker.start()
-            base = await dashboard_orders()
+            base, notes_base = await dashboard_orders(), await notified(user_id)
             pending: dict[str, float] = {}
             spread = 75.0
             for n in range(args.polled):
@@ -217,12 +238,14 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
                 order = state.place_order(shop.marketplace, shop.external_shop_id, sku, 1)
                 assert order is not None
                 pending[order.order_id] = time.perf_counter()
-            got_db, got_board = await wait_arrivals(pending, base, 150)
+            got_db, got_board, got_notes = await wait_arrivals(pending, base, 150, user_id=user_id,
+                                                               notes_base=notes_base)
             p50, p95, q50, q95 = pct(got_db, 0.5), pct(got_db, 0.95), pct(got_board, 0.5), pct(got_board, 0.95)
             print(f"polling only, every 1 minute: {len(got_board)}/{args.polled} orders: to the database "
                   f"p50 {p50:.1f} s, p95 {p95:.1f} s; on the dashboard query p50 {q50:.1f} s, p95 {q95:.1f} s "
                   f"(at the default 15-minute interval: about 15 times that); each: "
-                  f"{', '.join(f'{v:.1f}' for v in sorted(got_board))} s")
+                  f"{', '.join(f'{v:.1f}' for v in sorted(got_board))} s; in the notifications p50 "
+                  f"{pct(got_notes, 0.5):.1f} s, p95 {pct(got_notes, 0.95):.1f} s")
             if got_board:
                 print(f"ratio polling/pushes on the dashboard query: p50 {q50 / b50:.0f}x, p95 {q95 / b95:.0f}x")
             pushed = state.pusher.overview()["counts"]

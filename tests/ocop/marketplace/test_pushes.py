@@ -14,6 +14,8 @@ from connectors.lazada import signing as lazada_signing
 from connectors.push import parse_shopee
 from connectors.shopee import signing as shopee_signing
 from connectors.tiktok import signing as tiktok_signing
+from ocop.events.outbox import NEW_ORDER
+from ocop.events.tables import AlertEvent
 from ocop.marketplace.apps import push_url, sandbox_apps
 from ocop.marketplace.jobs import dispatch_due
 from ocop.marketplace.publishing import request_publish
@@ -120,6 +122,7 @@ def _shopee(code: int, shop: Shop, data: dict, ts: float | None = None) -> bytes
 
 async def test_an_order_push_is_believed_only_through_the_api_and_never_moves_it_back(
         db, rt, sandbox, settings, redis_url, arq_redis) -> None:
+    rt.redis = arq_redis  # as a worker's runtime has: its wake-ups reach the queue
     shop, listing = await _live_listing(rt, sandbox, settings, redis_url, arq_redis, "shopee")
     order = sandbox.state.place_order("shopee", shop.external_shop_id, listing.seller_sku, 2)
     now = time.time()
@@ -129,6 +132,10 @@ async def test_an_order_push_is_believed_only_through_the_api_and_never_moves_it
     assert event.status == "done"
     ours = await Order.objects().where(Order.marketplace_order_id == order.order_id).first()
     assert ours.status == "unpaid" and ours.total_vnd == order.total_vnd
+    # the producer hears of it at once: the push woke the alerts' outbox (the burst runs no cron, so
+    # without that wake-up the event would wait for the 10 s tick, as it once did on this path)
+    news = await AlertEvent.objects().where((AlertEvent.kind == NEW_ORDER) & (AlertEvent.order == ours.id)).first()
+    assert news is not None and news.processed_at is not None
 
     # the order moves on; its push is handled; then an older push arrives late: skipped, nothing moves back
     sandbox.state.cancel_order("shopee", shop.external_shop_id, order.order_id)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import resource
 import signal
@@ -37,31 +36,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import httpx  # noqa: E402
-from arq.connections import create_pool  # noqa: E402
 
 from connectors.sandbox.config import PushConfig  # noqa: E402
 from connectors.sandbox.push import signature  # noqa: E402
-from ocop import db, piccolo_app  # noqa: E402
 from ocop.domain.dates import VN_TZ  # noqa: E402
-from ocop.jobs.queue import redis_settings  # noqa: E402
-from ocop.marketplace import shops as shop_service  # noqa: E402
 from ocop.marketplace.apps import push_url, sandbox_apps  # noqa: E402
-from ocop.marketplace.runtime import build_runtime  # noqa: E402
-from ocop.marketplace.sandbox import start_embedded_sandbox  # noqa: E402
 from ocop.alerts.tables import Notification  # noqa: E402
 from ocop.events.outbox import NEW_ORDER  # noqa: E402
 from ocop.marketplace.tables import Order  # noqa: E402
 from ocop.reports.kpis import sales_totals  # noqa: E402
 from ocop.reports.period import month_period  # noqa: E402
 from ocop.reports.scope import Scope  # noqa: E402
-from ocop.settings import Settings  # noqa: E402
-from tests.ocop.marketplace.conftest import consent  # noqa: E402
 from tests.ocop.web.support import make_producer, make_user  # noqa: E402
-from tests.bench.stock_bench import database, pct, publish  # noqa: E402
-from tests.support.servers import free_port, redis_server, sandbox_port  # noqa: E402
+from tests.bench.stock_bench import MARKETS, connect_shops, database, open_stack, pct, publish  # noqa: E402
+from tests.support.servers import free_port, redis_server  # noqa: E402
 
-MARKETS = ("shopee", "lazada", "tiktok")
-SECRET = "bench-secret-0123456789abcdef0123"
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -132,21 +121,9 @@ async def wait_arrivals(pending: dict[str, float], base: int, timeout_s: float, 
 async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_url: str) -> int:
     port = free_port()
     site = f"http://127.0.0.1:{port}"
-    settings = Settings(var_dir=tmp / "var", secret_key=SECRET, sandbox=True, sandbox_port=sandbox_port(),
-                        marketplace_timeout_s=2.0, base_url=site)
-    sandbox_url, stop_sandbox, state = start_embedded_sandbox(settings, review_seconds=0.0, rejection_share=0.0,
-                                                              orders_per_hour=0.0, access_token_ttl_s=3600)
-    settings = settings.with_overrides(sandbox_url=sandbox_url)
-    engine = db.engine_from_url(database_url)
-    await piccolo_app.migrate(engine)
-    await db.prepare(engine)
-    redis = await create_pool(redis_settings(redis_url))
-    await redis.flushdb()
-    rt = build_runtime(settings, redis=redis, timeout_s=2.0)
-    env = {**os.environ, "OCOP_DATABASE_URL": database_url, "OCOP_REDIS_URL": redis_url, "OCOP_SECRET_KEY": SECRET,
-           "OCOP_SANDBOX_URL": sandbox_url, "OCOP_VAR_DIR": str(tmp / "var"), "OCOP_MARKETPLACE_TIMEOUT_S": "2",
-           "OCOP_BASE_URL": site, "OCOP_SYNC_INTERVAL_MINUTES": "60", "OCOP_LOG_LEVEL": "warning",
-           "OCOP_API_RATE_PER_MIN": "0"}
+    stack = await open_stack(tmp, redis_url, database_url, base_url=site,
+                             env={"OCOP_BASE_URL": site, "OCOP_API_RATE_PER_MIN": "0"})
+    settings, state, redis, rt, env = stack.settings, stack.state, stack.redis, stack.rt, stack.env
     server = Process(env, tmp / "serve.log", "serve", "--host", "127.0.0.1", "--port", str(port))
     worker = Process(env, tmp / "worker.log", "worker")
     server.start()
@@ -162,12 +139,7 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
                 await asyncio.sleep(0.1)
             producer = await make_producer("HTX Bench Gia Lai", "0100109106")
             user_id = await make_user("bench.producer", "producer", producer_id=producer)
-            shops = []
-            for market in MARKETS:
-                back = consent(shop_service.authorize_url(rt.env, settings.resolved_secret_key(), producer, market))
-                shops.append(await shop_service.complete_authorization(
-                    rt.env, rt.cipher, settings.resolved_secret_key(), market, code=back["code"],
-                    state=back["state"], shop_id=back.get("shop_id")))
+            shops = await connect_shops(stack, producer)
             _, (sku,) = await publish(rt, settings, redis, shops, producer, 100_000)
 
             # ---------------------------------------------------------- acknowledgement time
@@ -257,10 +229,7 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
         worker.stop()
         print(f"; ocop serve and worker (largest child) "
               f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
-        await rt.aclose()
-        await redis.aclose()
-        await db.close(engine)
-        stop_sandbox()
+        await stack.close()
     return failed
 
 

@@ -42,6 +42,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,8 @@ from ocop.producers.tables import Producer  # noqa: E402
 from ocop.settings import Settings  # noqa: E402
 from ocop.storage import media_store  # noqa: E402
 from tests.ocop.marketplace.conftest import consent, jpeg  # noqa: E402
-from tests.support.servers import free_port, postgres_server, redis_server  # noqa: E402
+from connectors.sandbox.server import free_sandbox_port  # noqa: E402
+from tests.support.servers import postgres_server, redis_server  # noqa: E402
 
 MARKETS = ("shopee", "lazada", "tiktok")
 STOCK_PATHS = {"shopee": "/product/update_stock", "lazada": "/product/price_quantity/update",
@@ -243,21 +245,64 @@ async def publish(rt: Any, settings: Settings, redis: Any, shops: list[Shop], pr
     raise RuntimeError("the product was not published")
 
 
-async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_url: str) -> int:
-    settings = Settings(var_dir=tmp / "var", secret_key=SECRET, sandbox=True, sandbox_port=free_port(),
-                        marketplace_timeout_s=2.0)
-    base_url, stop_sandbox, state = start_embedded_sandbox(settings, review_seconds=0.0, rejection_share=0.0,
-                                                           orders_per_hour=0.0, access_token_ttl_s=3600)
-    settings = settings.with_overrides(sandbox_url=base_url)
+@dataclass
+class Stack:
+    """What a benchmark runs against: the sandbox in this process (no review wait, no rejections, no
+    generated orders), a migrated database, an arq pool and a marketplace runtime, and the
+    environment for ``ocop`` processes that use the same ones."""
+
+    settings: Settings
+    state: Any
+    redis: Any
+    rt: Any
+    env: dict[str, str]
+    _engine: Any
+    _stop_sandbox: Any
+
+    async def close(self) -> None:
+        await self.rt.aclose()
+        await self.redis.aclose()
+        await db.close(self._engine)
+        self._stop_sandbox()
+
+
+async def open_stack(tmp: Path, redis_url: str, database_url: str, *, base_url: str = "",
+                     env: dict[str, str] | None = None) -> Stack:
+    """``base_url``: the site's public address (push callbacks are signed over it); ``env``: more
+    settings for the ``ocop`` processes."""
+    settings = Settings(var_dir=tmp / "var", secret_key=SECRET, sandbox=True, sandbox_port=free_sandbox_port(),
+                        marketplace_timeout_s=2.0, base_url=base_url)
+    sandbox_url, stop_sandbox, state = start_embedded_sandbox(settings, review_seconds=0.0, rejection_share=0.0,
+                                                              orders_per_hour=0.0, access_token_ttl_s=3600)
+    settings = settings.with_overrides(sandbox_url=sandbox_url)
     engine = db.engine_from_url(database_url)
     await piccolo_app.migrate(engine)
     await db.prepare(engine)
     redis = await create_pool(redis_settings(redis_url))
     await redis.flushdb()
     rt = build_runtime(settings, redis=redis, timeout_s=2.0)
-    env = {**os.environ, "OCOP_DATABASE_URL": database_url, "OCOP_REDIS_URL": redis_url, "OCOP_SECRET_KEY": SECRET,
-           "OCOP_SANDBOX_URL": base_url, "OCOP_VAR_DIR": str(tmp / "var"), "OCOP_MARKETPLACE_TIMEOUT_S": "2",
-           "OCOP_SYNC_INTERVAL_MINUTES": "60", "OCOP_LOG_LEVEL": "warning"}
+    process_env = {**os.environ, "OCOP_DATABASE_URL": database_url, "OCOP_REDIS_URL": redis_url,
+                   "OCOP_SECRET_KEY": SECRET, "OCOP_SANDBOX_URL": sandbox_url, "OCOP_VAR_DIR": str(tmp / "var"),
+                   "OCOP_MARKETPLACE_TIMEOUT_S": "2", "OCOP_SYNC_INTERVAL_MINUTES": "60", "OCOP_LOG_LEVEL": "warning",
+                   **(env or {})}
+    return Stack(settings, state, redis, rt, process_env, engine, stop_sandbox)
+
+
+async def connect_shops(stack: Stack, producer_id: int) -> list[Shop]:
+    """One sandbox shop per marketplace of MARKETS, connected through the consent page as a producer would."""
+    settings, rt = stack.settings, stack.rt
+    shops = []
+    for market in MARKETS:
+        back = consent(shop_service.authorize_url(rt.env, settings.resolved_secret_key(), producer_id, market))
+        shops.append(await shop_service.complete_authorization(
+            rt.env, rt.cipher, settings.resolved_secret_key(), market, code=back["code"], state=back["state"],
+            shop_id=back.get("shop_id")))
+    return shops
+
+
+async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_url: str) -> int:
+    stack = await open_stack(tmp, redis_url, database_url)
+    settings, state, redis, rt, env = stack.settings, stack.state, stack.redis, stack.rt, stack.env
     worker = Worker(env, tmp / "worker.log")
     worker.start()
     rng = random.Random(14)
@@ -265,12 +310,7 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
     try:
         producer = Producer(kind="htx", legal_name="HTX Bench", name_folded="htx bench", tax_code="0100109106")
         await producer.save()
-        shops = []
-        for market in MARKETS:
-            back = consent(shop_service.authorize_url(rt.env, settings.resolved_secret_key(), producer.id, market))
-            shops.append(await shop_service.complete_authorization(
-                rt.env, rt.cipher, settings.resolved_secret_key(), market, code=back["code"], state=back["state"],
-                shop_id=back.get("shop_id")))
+        shops = await connect_shops(stack, producer.id)
 
         # ------------------------------------------------------------------ run 1: clean
         product, skus = await publish(rt, settings, redis, shops, producer.id, args.stock, args.variants)
@@ -359,10 +399,7 @@ async def bench(args: argparse.Namespace, tmp: Path, redis_url: str, database_ur
         print(f"peak RSS (this process, sandbox included): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     finally:
         worker.stop()
-        await rt.aclose()
-        await redis.aclose()
-        await db.close(engine)
-        stop_sandbox()
+        await stack.close()
     return failed
 
 
